@@ -1,0 +1,81 @@
+"""Torch modules of STC: the MLP autoencoder and the Student-t soft assignment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+
+def _mlp(dims: Sequence[int], negative_slope: float) -> nn.Sequential:
+    """Dense layers ``dims[0] -> ... -> dims[-1]``, LeakyReLU between, linear output."""
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(dims) - 2:
+            layers.append(nn.LeakyReLU(negative_slope))
+    return nn.Sequential(*layers)
+
+
+class AutoEncoder(nn.Module):
+    """Symmetric MLP autoencoder with a linear bottleneck and a linear output.
+
+    Parameters
+    ----------
+    n_features : int
+        Input dimension.
+    hidden_dims : sequence of int
+        Widths of the encoder's hidden layers; the decoder mirrors them.
+    n_components : int
+        Dimension of the latent space (the bottleneck).
+    negative_slope : float, default=0.01
+        Slope of the LeakyReLU activations.
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        hidden_dims: Sequence[int],
+        n_components: int,
+        negative_slope: float = 0.01,
+    ) -> None:
+        super().__init__()
+        dims = [int(n_features), *map(int, hidden_dims), int(n_components)]
+        self.encoder = _mlp(dims, negative_slope)
+        self.decoder = _mlp(dims[::-1], negative_slope)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        z = self.encoder(x)
+        return z, self.decoder(z)
+
+
+def squared_distances(z: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
+    """Squared Euclidean distances ``d²_ij = ||z_i - μ_j||²``, shape (n, k)."""
+    return (z.unsqueeze(1) - centers.unsqueeze(0)).pow(2).sum(dim=-1)
+
+
+def log_soft_assignment(z: torch.Tensor, centers: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Log of the Student-t soft assignment Q of the paper (Eq. 1).
+
+    ``q_ij ∝ (1 + d²_ij / α)^(-(α + 1) / 2)``, normalised over the clusters j.
+    Computed in log space (``log1p`` then ``log_softmax``) so that far-away points
+    and large α neither underflow nor divide by zero.
+    """
+    logits = -(alpha + 1.0) / 2.0 * torch.log1p(squared_distances(z, centers) / alpha)
+    return torch.log_softmax(logits, dim=1)
+
+
+def soft_assignment(z: torch.Tensor, centers: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Student-t soft assignment Q (rows sum to one); see :func:`log_soft_assignment`."""
+    return log_soft_assignment(z, centers, alpha).exp()
+
+
+def target_distribution(q: torch.Tensor) -> torch.Tensor:
+    """Sharpened target P of the paper (Eq. 3): ``p_ij ∝ q_ij² / f_j``, ``f_j = Σ_i q_ij``.
+
+    ``q`` must hold the soft assignments of the *whole* data set, since the cluster
+    frequencies ``f_j`` are sums over all samples.
+    """
+    weight = q.pow(2) / q.sum(dim=0).clamp_min(torch.finfo(q.dtype).tiny)
+    return weight / weight.sum(dim=1, keepdim=True)

@@ -1,0 +1,516 @@
+"""The STCClustering estimator: parameter and input validation around the training loops."""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import silhouette_score
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._nn import AutoEncoder, log_soft_assignment
+from ._training import encode, init_centers, pretrain_autoencoder, self_train
+
+
+def _resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; other values as torch understands them."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device={device!r} is not a valid torch device: {exc}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available on this machine; "
+            "use device='cpu' or device='auto'."
+        )
+    return resolved
+
+
+def _fit_scaling(X: np.ndarray, scale: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column offset and divisor of the input scaling; constant columns divide by 1."""
+    n_features = X.shape[1]
+    if scale is None:
+        return np.zeros(n_features), np.ones(n_features)
+    if scale == "minmax":
+        offset = X.min(axis=0).astype(np.float64)
+        divisor = X.max(axis=0).astype(np.float64) - offset
+    else:
+        offset = X.mean(axis=0, dtype=np.float64)
+        divisor = X.std(axis=0, dtype=np.float64)
+        if scale == "global":
+            # one divisor for all columns: unit mean variance, geometry kept
+            divisor = np.full(n_features, np.sqrt(np.mean(divisor**2)))
+    tiny = 1e-12 * max(1.0, float(np.max(np.abs(X))))
+    divisor = np.where(divisor > tiny, divisor, 1.0)
+    return offset, divisor
+
+
+def _scaled_tensor(X: np.ndarray, offset: np.ndarray, divisor: np.ndarray) -> torch.Tensor:
+    """``(X - offset) / divisor`` as a float32 CPU tensor, computed in chunks (one copy)."""
+    out = np.empty(X.shape, dtype=np.float32)
+    step = max(1, 2**22 // max(1, X.shape[1]))
+    for start in range(0, X.shape[0], step):
+        out[start : start + step] = (X[start : start + step] - offset) / divisor
+    return torch.from_numpy(out)
+
+
+class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+    """Self-training short-text clustering (STC) on precomputed embeddings.
+
+    Implements Hadifar et al. (2019): an MLP autoencoder is pretrained on the
+    (scaled) embeddings, k-means on its latent codes gives initial centroids μ, then
+    encoder and centroids are refined by self-training: Student-t soft assignments
+    Q, a sharpened target P and the loss KL(P ‖ Q).
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters.
+    hidden_dims : tuple of int, default=(500, 500, 2000)
+        Widths of the encoder's hidden layers (the decoder mirrors them).
+    n_components : int, default=20
+        Dimension of the latent space.
+    alpha : float, default=1.0
+        Degrees of freedom α of the Student-t kernel in Q.
+    scale : {"standard", "global", "minmax"} or None, default="standard"
+        Input scaling fitted on the training data: per-column standardisation,
+        centring and one global divisor (unit mean variance), per-column min-max to
+        [0, 1], or none. Constant columns are left unscaled.
+    pretrain_epochs : int, default=15
+        Epochs of autoencoder pretraining.
+    pretrain_lr : float, default=1e-3
+        Adam learning rate of the pretraining.
+    max_iter : int, default=1500
+        Maximum number of self-training steps (mini-batches).
+    update_interval : int, default=300
+        Steps between refreshes of the target P (and of the convergence test).
+    tol : float, default=1e-3
+        Stop self-training when fewer than this fraction of labels changed between
+        two refreshes.
+    batch_size : int, default=256
+        Mini-batch size of both phases.
+    lr : float, default=1e-4
+        Adam learning rate of the self-training.
+    init : {"kmeans", "kmeans++"} or array-like of shape (n_clusters, n_components), \
+default="kmeans"
+        Initial centroids: k-means on the latent codes, k-means++ seeding only, or
+        given centroids in latent space.
+    n_init : int, default=10
+        Number of k-means restarts for ``init="kmeans"``.
+    device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
+        Where to train; "auto" takes CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and k-means. An int gives identical
+        results on CPU across runs. The global torch and numpy random states are
+        left untouched.
+    verbose : int, default=0
+        0 is silent, 1 logs each phase, 2 also every epoch and every refresh of P.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training sample (equal to ``predict(X)``).
+    init_labels_ : ndarray of shape (n_samples,)
+        Labels given by the initial centroids, before self-training.
+    cluster_centers_ : ndarray of shape (n_clusters, n_components)
+        Centroids μ in latent space.
+    n_iter_ : int
+        Number of self-training steps run.
+    history_ : dict of list
+        ``pretrain_loss`` (per epoch), and per refresh of P: ``iteration``,
+        ``kl_loss``, ``delta_label``, ``n_empty_clusters``; ``time`` holds the
+        seconds spent in each phase.
+    autoencoder_ : torch.nn.Module
+        The trained autoencoder (``autoencoder_.encoder`` maps scaled inputs to the
+        latent space).
+    device_ : torch.device
+        Device the model was trained on.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    References
+    ----------
+    A. Hadifar, L. Sterckx, T. Demeester, C. Develder. "A Self-Training Approach for
+    Short Text Clustering". RepL4NLP workshop at ACL 2019.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from skstc import STCClustering
+    >>> X, _ = make_blobs(n_samples=300, centers=3, n_features=10, random_state=0)
+    >>> stc = STCClustering(n_clusters=3, hidden_dims=(32,), n_components=5,
+    ...                     pretrain_epochs=20, max_iter=200, random_state=0)
+    >>> labels = stc.fit_predict(X)
+    >>> labels.shape, stc.predict_proba(X[:2]).sum(axis=1).round(6).tolist()
+    ((300,), [1.0, 1.0])
+    """
+
+    _parameter_constraints: dict = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "hidden_dims": [tuple, list],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "scale": [StrOptions({"standard", "global", "minmax"}), None],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "update_interval": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "init": [StrOptions({"kmeans", "kmeans++"}), "array-like"],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    #: Above this many samples, k-means initialisation runs on a random subsample.
+    _init_max_samples = 100_000
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        hidden_dims: tuple[int, ...] = (500, 500, 2000),
+        n_components: int = 20,
+        alpha: float = 1.0,
+        scale: str | None = "standard",
+        pretrain_epochs: int = 15,
+        pretrain_lr: float = 1e-3,
+        max_iter: int = 1500,
+        update_interval: int = 300,
+        tol: float = 1e-3,
+        batch_size: int = 256,
+        lr: float = 1e-4,
+        init: str | np.ndarray = "kmeans",
+        n_init: int = 10,
+        device: str | torch.device = "auto",
+        random_state=None,
+        verbose: int = 0,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.hidden_dims = hidden_dims
+        self.n_components = n_components
+        self.alpha = alpha
+        self.scale = scale
+        self.pretrain_epochs = pretrain_epochs
+        self.pretrain_lr = pretrain_lr
+        self.max_iter = max_iter
+        self.update_interval = update_interval
+        self.tol = tol
+        self.batch_size = batch_size
+        self.lr = lr
+        self.init = init
+        self.n_init = n_init
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ helpers
+    def _log(self, level: int, msg: str) -> None:
+        if self.verbose >= level:
+            print(f"[STCClustering] {msg}", file=sys.stdout, flush=True)
+
+    def _check_params_vs_input(self, X: np.ndarray) -> None:
+        n_samples = X.shape[0]
+        if n_samples < self.n_clusters:
+            raise ValueError(
+                f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
+            )
+        dims = tuple(self.hidden_dims)
+        if not all(isinstance(d, Integral) and not isinstance(d, bool) and d >= 1 for d in dims):
+            raise ValueError(
+                f"hidden_dims must be a tuple of positive integers, got {self.hidden_dims!r}."
+            )
+        if not isinstance(self.init, str):
+            init = np.asarray(self.init)
+            if init.shape != (self.n_clusters, self.n_components):
+                raise ValueError(
+                    f"init has shape {init.shape}; expected (n_clusters, n_components) = "
+                    f"({self.n_clusters}, {self.n_components})."
+                )
+            if not np.all(np.isfinite(init)):
+                raise ValueError("init contains NaN or infinity.")
+
+    def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
+        """Scaled float32 tensor on the CPU (one copy of X)."""
+        return _scaled_tensor(X, self._offset, self._divisor)
+
+    def _validate(self, X, *, reset: bool) -> np.ndarray:
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=1,
+        )
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Pretrain the autoencoder, initialise centroids and self-train.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Dense embeddings, one row per text.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : STCClustering
+            The fitted estimator.
+        """
+        X = self._validate(X, reset=True)
+        self._check_params_vs_input(X)
+        device = _resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        log = lambda msg: self._log(2, msg)  # noqa: E731
+        timings = {}
+
+        # Nothing is stored on self before training ends: an interrupted or failed fit
+        # leaves the estimator exactly as it was.
+        offset, divisor = _fit_scaling(X, self.scale)
+        Xt = _scaled_tensor(X, offset, divisor)
+        if device.type != "cpu":
+            Xt = Xt.to(device)
+        fork_devices = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(seed)
+            generator = torch.Generator().manual_seed(seed)
+            autoencoder = AutoEncoder(X.shape[1], self.hidden_dims, self.n_components).to(device)
+
+            t0 = time.perf_counter()
+            pretrain_loss = pretrain_autoencoder(
+                autoencoder,
+                Xt,
+                epochs=self.pretrain_epochs,
+                batch_size=self.batch_size,
+                lr=self.pretrain_lr,
+                device=device,
+                generator=generator,
+                log=log,
+            )
+            timings["pretrain"] = time.perf_counter() - t0
+            self._log(
+                1,
+                f"pretrained {self.pretrain_epochs} epochs in {timings['pretrain']:.1f}s, "
+                f"reconstruction MSE {pretrain_loss[-1] if pretrain_loss else float('nan'):.4g}",
+            )
+
+            t0 = time.perf_counter()
+            Z = encode(autoencoder.encoder, Xt, device).cpu().numpy()
+            centers0 = init_centers(
+                Z,
+                self.n_clusters,
+                init=self.init,
+                n_init=self.n_init,
+                max_samples=self._init_max_samples,
+                random_state=rng,
+            )
+            centers = torch.nn.Parameter(torch.from_numpy(centers0).to(device))
+            init_labels = (
+                log_soft_assignment(torch.from_numpy(Z), centers.detach().cpu(), self.alpha)
+                .argmax(1)
+                .numpy()
+            )
+            timings["init"] = time.perf_counter() - t0
+            self._log(1, f"initialised {self.n_clusters} centroids in {timings['init']:.1f}s")
+
+            t0 = time.perf_counter()
+            n_iter, st_history = self_train(
+                autoencoder.encoder,
+                centers,
+                Xt,
+                alpha=self.alpha,
+                max_iter=self.max_iter,
+                update_interval=self.update_interval,
+                tol=self.tol,
+                batch_size=self.batch_size,
+                lr=self.lr,
+                device=device,
+                generator=generator,
+                log=log,
+            )
+            timings["self_train"] = time.perf_counter() - t0
+            self._log(
+                1,
+                f"self-trained {n_iter} steps in {timings['self_train']:.1f}s, "
+                f"final labels changed {st_history['delta_label'][-1]:.2%}",
+            )
+
+        autoencoder.eval()
+        self._offset, self._divisor = offset, divisor
+        self.autoencoder_ = autoencoder
+        self.cluster_centers_ = centers.detach().cpu().numpy()
+        self._centers = centers.detach()
+        self.device_ = device
+        self.n_iter_ = n_iter
+        self.init_labels_ = init_labels
+        self.history_ = {"pretrain_loss": pretrain_loss, **st_history, "time": timings}
+        self.labels_ = self._log_proba(Xt).argmax(1).cpu().numpy()
+        n_used = np.unique(self.labels_).size
+        if n_used < self.n_clusters:
+            warnings.warn(
+                f"Only {n_used} of n_clusters={self.n_clusters} clusters hold samples after "
+                "self-training (the others are empty). Consider fewer clusters, a smaller "
+                "lr or fewer max_iter.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    # ------------------------------------------------------------------ inference
+    def _log_proba(self, Xt: torch.Tensor) -> torch.Tensor:
+        device = self._inference_device()
+        encoder = self.autoencoder_.encoder.to(device)
+        centers = self._centers.to(device)
+        Z = encode(encoder, Xt, device)
+        return log_soft_assignment(Z, centers, self.alpha)
+
+    def _inference_device(self) -> torch.device:
+        if self.device_.type == "cuda" and not torch.cuda.is_available():
+            return torch.device("cpu")
+        return self.device_
+
+    def _transform_input(self, X) -> tuple[torch.Tensor, np.dtype]:
+        check_is_fitted(self)
+        X = self._validate(X, reset=False)
+        return self._to_tensor(X), X.dtype
+
+    def predict(self, X) -> np.ndarray:
+        """Cluster of each sample: argmax of the soft assignment Q.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Cluster index in ``0..n_clusters-1``.
+        """
+        Xt, _ = self._transform_input(X)
+        with torch.no_grad():
+            return self._log_proba(Xt).argmax(1).cpu().numpy()
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Soft assignments Q (Student-t kernel, rows sum to one).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data.
+
+        Returns
+        -------
+        Q : ndarray of shape (n_samples, n_clusters)
+            Probability of each cluster for each sample.
+        """
+        Xt, dtype = self._transform_input(X)
+        with torch.no_grad():
+            q = self._log_proba(Xt).double().exp()
+        q = q.cpu().numpy()
+        q /= q.sum(axis=1, keepdims=True)
+        return q.astype(dtype, copy=False)
+
+    def transform(self, X) -> np.ndarray:
+        """Latent codes of ``X`` (the encoder's output).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            Latent codes, of the same float dtype as ``X``.
+        """
+        Xt, dtype = self._transform_input(X)
+        device = self._inference_device()
+        Z = encode(self.autoencoder_.encoder.to(device), Xt, device)
+        return Z.cpu().numpy().astype(dtype, copy=False)
+
+    def score(self, X, y=None) -> float:
+        """Mean silhouette coefficient of ``predict(X)`` in the input space.
+
+        Computed with Euclidean distances on ``X`` as given (before scaling), on at
+        most 5,000 samples drawn with a fixed seed, so that models with different
+        hyper-parameters, ``n_clusters`` included, are scored on the same footing.
+        Higher is better (at most 1); -1 when all samples fall in one cluster.
+        This makes ``GridSearchCV`` usable without a ``scoring`` argument.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        score : float
+            Mean silhouette coefficient.
+        """
+        labels = self.predict(X)
+        X = self._validate(X, reset=False)
+        n_labels = np.unique(labels).size
+        if n_labels < 2 or n_labels >= X.shape[0]:
+            return -1.0
+        sample_size = 5000 if X.shape[0] > 5000 else None
+        return float(silhouette_score(X, labels, sample_size=sample_size, random_state=0))
+
+    # ------------------------------------------------------------------ sklearn glue
+    @property
+    def _n_features_out(self) -> int:
+        return self.n_components
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.non_deterministic = False
+        return tags
+
+    def __getstate__(self):
+        """Pickle with every tensor on the CPU, so that a CUDA fit loads anywhere."""
+        state = self.__dict__.copy()
+        if "autoencoder_" in state:
+            state["autoencoder_"] = _cpu_copy(state["autoencoder_"])
+            state["_centers"] = state["_centers"].cpu()
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+
+def _cpu_copy(module: torch.nn.Module) -> torch.nn.Module:
+    """A copy of ``module`` whose parameters live on the CPU."""
+    if all(p.device.type == "cpu" for p in module.parameters()):
+        return module
+    import copy
+
+    clone = copy.deepcopy(module).cpu()
+    return clone

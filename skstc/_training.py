@@ -1,0 +1,193 @@
+"""Training loops of STC as plain functions over tensors.
+
+The estimator in :mod:`skstc._stc` validates input and parameters, then calls, in order,
+:func:`pretrain_autoencoder`, :func:`init_centers` and :func:`self_train`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.cluster import KMeans, kmeans_plusplus
+from torch import nn
+
+from ._nn import AutoEncoder, log_soft_assignment, target_distribution
+
+#: Rows per chunk when a whole data set goes through the encoder without gradients.
+INFERENCE_BATCH = 4096
+
+Logger = Callable[[str], None]
+
+
+def _no_log(msg: str) -> None:
+    pass
+
+
+def _minibatches(n: int, batch_size: int, generator: torch.Generator):
+    """Endless stream of shuffled index batches; a new permutation every epoch."""
+    while True:
+        yield from torch.randperm(n, generator=generator).split(batch_size)
+
+
+@torch.no_grad()
+def encode(encoder: nn.Module, X: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Latent codes of all rows of ``X`` (on ``device``), computed in chunks."""
+    was_training = encoder.training
+    encoder.eval()
+    try:
+        return torch.cat(
+            [encoder(xb.to(device, non_blocking=True)) for xb in X.split(INFERENCE_BATCH)]
+        )
+    finally:
+        encoder.train(was_training)
+
+
+def pretrain_autoencoder(
+    autoencoder: AutoEncoder,
+    X: torch.Tensor,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    device: torch.device,
+    generator: torch.Generator,
+    log: Logger = _no_log,
+) -> list[float]:
+    """Step 1: train the autoencoder to reconstruct ``X`` (MSE, Adam, shuffled batches).
+
+    Returns the mean reconstruction loss of every epoch.
+    """
+    optimizer = torch.optim.Adam(autoencoder.parameters(), lr=lr)
+    autoencoder.train()
+    n = X.shape[0]
+    losses = []
+    for epoch in range(epochs):
+        total = torch.zeros((), device=device)
+        for idx in torch.randperm(n, generator=generator).split(batch_size):
+            xb = X[idx].to(device, non_blocking=True)
+            _, reconstruction = autoencoder(xb)
+            loss = F.mse_loss(reconstruction, xb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach() * len(idx)
+        losses.append(float(total) / n)
+        log(f"pretrain epoch {epoch + 1}/{epochs}: reconstruction MSE {losses[-1]:.4g}")
+    return losses
+
+
+def init_centers(
+    Z: np.ndarray,
+    n_clusters: int,
+    *,
+    init: str | np.ndarray,
+    n_init: int,
+    max_samples: int,
+    random_state: np.random.RandomState,
+) -> np.ndarray:
+    """Step 2: initial centroids μ in latent space.
+
+    ``init="kmeans"`` runs k-means (``n_init`` restarts) on the codes ``Z``, or on
+    ``max_samples`` of them drawn at random when there are more; ``"kmeans++"`` keeps
+    only the k-means++ seeding; an array is used as given.
+    """
+    if not isinstance(init, str):
+        return np.asarray(init, dtype=np.float32)
+    if Z.shape[0] > max_samples:
+        Z = Z[np.sort(random_state.choice(Z.shape[0], max_samples, replace=False))]
+    if init == "kmeans++":
+        centers, _ = kmeans_plusplus(Z, n_clusters, random_state=random_state)
+    else:
+        km = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(Z)
+        centers = km.cluster_centers_
+    return centers.astype(np.float32)
+
+
+@torch.no_grad()
+def log_soft_assign_all(
+    encoder: nn.Module,
+    centers: torch.Tensor,
+    X: torch.Tensor,
+    alpha: float,
+    device: torch.device,
+) -> torch.Tensor:
+    """log Q for every row of ``X``, computed in chunks (memory linear in n)."""
+    return log_soft_assignment(encode(encoder, X, device), centers, alpha)
+
+
+def kl_divergence(p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
+    """KL(P ‖ Q) averaged over rows; terms with p = 0 count as 0."""
+    return (torch.xlogy(p, p) - p * log_q).sum() / p.shape[0]
+
+
+def self_train(
+    encoder: nn.Module,
+    centers: nn.Parameter,
+    X: torch.Tensor,
+    *,
+    alpha: float,
+    max_iter: int,
+    update_interval: int,
+    tol: float,
+    batch_size: int,
+    lr: float,
+    device: torch.device,
+    generator: torch.Generator,
+    log: Logger = _no_log,
+) -> tuple[int, dict[str, list]]:
+    """Step 3: refine encoder and centroids μ by minimising KL(P ‖ Q).
+
+    Every ``update_interval`` steps the soft assignments Q of the whole data set are
+    recomputed, the target P is sharpened from them, and the fraction of hard labels
+    (argmax Q) that changed since the previous refresh is measured; training stops
+    when that fraction is below ``tol`` or after ``max_iter`` steps. Between refreshes,
+    Adam minimises KL(P ‖ Q) on mini-batches, P held fixed. The decoder is not used.
+
+    Returns the number of optimisation steps taken and the per-refresh history:
+    ``iteration``, ``kl_loss`` (KL(P ‖ Q) on the whole data), ``delta_label`` and
+    ``n_empty_clusters`` (clusters with no sample as argmax).
+    """
+    optimizer = torch.optim.Adam([*encoder.parameters(), centers], lr=lr)
+    encoder.train()
+    history: dict[str, list] = {
+        "iteration": [],
+        "kl_loss": [],
+        "delta_label": [],
+        "n_empty_clusters": [],
+    }
+    n_clusters = centers.shape[0]
+    batches = _minibatches(X.shape[0], batch_size, generator)
+    labels_last = None
+    p = None
+    t0 = time.perf_counter()
+    for it in range(max_iter + 1):
+        if it % update_interval == 0 or it == max_iter:
+            log_q = log_soft_assign_all(encoder, centers.detach(), X, alpha, device)
+            p = target_distribution(log_q.exp())
+            labels = log_q.argmax(dim=1)
+            kl = float(kl_divergence(p, log_q))
+            delta = 1.0 if labels_last is None else float((labels != labels_last).float().mean())
+            n_empty = int(n_clusters - torch.unique(labels).numel())
+            history["iteration"].append(it)
+            history["kl_loss"].append(kl)
+            history["delta_label"].append(delta)
+            history["n_empty_clusters"].append(n_empty)
+            log(
+                f"self-training step {it}/{max_iter}: KL(P||Q) {kl:.4g}, "
+                f"labels changed {delta:.2%}, empty clusters {n_empty} "
+                f"({time.perf_counter() - t0:.1f}s)"
+            )
+            if (labels_last is not None and delta < tol) or it == max_iter:
+                break
+            labels_last = labels
+        idx = next(batches)
+        log_q = log_soft_assignment(encoder(X[idx].to(device, non_blocking=True)), centers, alpha)
+        loss = kl_divergence(p[idx.to(p.device)], log_q)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return it, history
