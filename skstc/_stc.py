@@ -176,7 +176,7 @@ default="kmeans"
         "tol": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "init": [StrOptions({"kmeans", "kmeans++"}), "array-like"],
+        "init": [StrOptions({"kmeans", "kmeans++", "kmeans-input"}), "array-like"],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
         "random_state": ["random_state"],
@@ -324,6 +324,7 @@ default="kmeans"
             centers0 = init_centers(
                 Z,
                 self.n_clusters,
+                X=Xt.cpu().numpy(),
                 init=self.init,
                 n_init=self.n_init,
                 max_samples=self._init_max_samples,

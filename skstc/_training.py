@@ -84,6 +84,7 @@ def init_centers(
     Z: np.ndarray,
     n_clusters: int,
     *,
+    X: np.ndarray | None = None,
     init: str | np.ndarray,
     n_init: int,
     max_samples: int,
@@ -97,6 +98,14 @@ def init_centers(
     """
     if not isinstance(init, str):
         return np.asarray(init, dtype=np.float32)
+    if init == "kmeans-input":
+        # k-means in the (scaled) input space; centroids = mean latent code per cluster
+        sub = np.arange(Z.shape[0])
+        if Z.shape[0] > max_samples:
+            sub = np.sort(random_state.choice(Z.shape[0], max_samples, replace=False))
+        km = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(X[sub])
+        labels = km.labels_
+        return np.stack([Z[sub][labels == j].mean(0) for j in range(n_clusters)]).astype(np.float32)
     if Z.shape[0] > max_samples:
         Z = Z[np.sort(random_state.choice(Z.shape[0], max_samples, replace=False))]
     if init == "kmeans++":

@@ -1,0 +1,25 @@
+"""scikit-learn's common estimator checks, every one of them, on a small configuration."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skstc import STCClustering
+
+
+def _small_stc():
+    return STCClustering(
+        n_clusters=3,
+        hidden_dims=(16,),
+        n_components=3,
+        pretrain_epochs=10,
+        max_iter=30,
+        update_interval=10,
+        batch_size=32,
+        n_init=3,
+        device="cpu",
+        random_state=0,
+    )
+
+
+@parametrize_with_checks([_small_stc()])
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

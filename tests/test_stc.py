@@ -1,0 +1,243 @@
+"""Behaviour of STCClustering: the algorithm, reproducibility, persistence and sklearn tools."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from conftest import small_params
+from sklearn.base import clone
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import adjusted_rand_score
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+
+from skstc import STCClustering
+from skstc._nn import log_soft_assignment, soft_assignment, target_distribution
+from skstc._training import kl_divergence
+
+
+def _entropy(p):
+    return -(p * np.log(np.clip(p, 1e-300, None))).sum(axis=1)
+
+
+# ------------------------------------------------------------------ the math
+@pytest.mark.parametrize("alpha", [0.5, 1.0, 3.0])
+def test_student_t_matches_numpy_reference(alpha):
+    rng = np.random.RandomState(0)
+    z, mu = rng.randn(50, 5), rng.randn(7, 5)
+    d2 = ((z[:, None, :] - mu[None, :, :]) ** 2).sum(-1)
+    ref = (1.0 + d2 / alpha) ** (-(alpha + 1.0) / 2.0)
+    ref /= ref.sum(axis=1, keepdims=True)
+    q = soft_assignment(torch.from_numpy(z), torch.from_numpy(mu), alpha).numpy()
+    np.testing.assert_allclose(q, ref, rtol=1e-12, atol=1e-15)
+
+
+def test_q_rows_sum_to_one_and_p_is_sharper():
+    rng = np.random.RandomState(1)
+    z, mu = torch.from_numpy(rng.randn(200, 4)), torch.from_numpy(rng.randn(5, 4))
+    q = soft_assignment(z, mu, 1.0)
+    np.testing.assert_allclose(q.sum(1).numpy(), 1.0, rtol=1e-12)
+    p = target_distribution(q)
+    np.testing.assert_allclose(p.sum(1).numpy(), 1.0, rtol=1e-12)
+    assert _entropy(p.numpy()).mean() < _entropy(q.numpy()).mean()
+
+
+def test_target_distribution_matches_formula():
+    rng = np.random.RandomState(2)
+    q = rng.dirichlet(np.ones(4), size=30)
+    ref = q**2 / q.sum(0)
+    ref /= ref.sum(1, keepdims=True)
+    np.testing.assert_allclose(target_distribution(torch.from_numpy(q)).numpy(), ref, rtol=1e-12)
+
+
+def test_soft_assignment_is_finite_far_from_centroids():
+    z = torch.tensor([[1e6, -1e6], [0.0, 0.0]], dtype=torch.float32)
+    mu = torch.tensor([[0.0, 0.0], [1.0, 1.0]], dtype=torch.float32)
+    log_q = log_soft_assignment(z, mu, 1.0)
+    assert torch.isfinite(log_q).all()
+    p = target_distribution(log_q.exp())
+    assert torch.isfinite(kl_divergence(p, log_q))
+
+
+def test_kl_decreases_during_self_training(blobs):
+    X, _ = blobs
+    stc = STCClustering(4, **small_params(max_iter=200, update_interval=20, tol=0.0)).fit(X)
+    kl = stc.history_["kl_loss"]
+    assert len(kl) == 11
+    # P is refreshed from Q, so KL(P||Q) right after a refresh is its Q's "sharpening gap";
+    # training drives Q towards P, so the gap shrinks overall.
+    assert kl[-1] < kl[0]
+    assert len(stc.history_["pretrain_loss"]) == 15
+    assert stc.history_["pretrain_loss"][-1] < stc.history_["pretrain_loss"][0]
+
+
+# ------------------------------------------------------------------ fitted model
+def test_fit_recovers_blobs_and_attributes(blobs):
+    X, y = blobs
+    stc = STCClustering(4, **small_params())
+    labels = stc.fit_predict(X)
+    assert adjusted_rand_score(y, labels) > 0.95
+    np.testing.assert_array_equal(labels, stc.labels_)
+    np.testing.assert_array_equal(stc.predict(X), stc.labels_)
+    assert stc.cluster_centers_.shape == (4, 4)
+    assert stc.transform(X).shape == (300, 4)
+    assert stc.transform(X).dtype == np.float32
+    assert stc.transform(X.astype(np.float64)).dtype == np.float64
+    proba = stc.predict_proba(X)
+    assert proba.shape == (300, 4)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(proba.argmax(1), stc.labels_)
+    assert stc.init_labels_.shape == (300,)
+    assert 0 < stc.n_iter_ <= 120
+    assert set(stc.history_) >= {
+        "pretrain_loss", "iteration", "kl_loss", "delta_label", "n_empty_clusters", "time"
+    }
+    assert list(stc.get_feature_names_out()) == [f"stcclustering{i}" for i in range(4)]
+
+
+def test_convergence_stops_early_with_tol(blobs):
+    X, _ = blobs
+    stc = STCClustering(4, **small_params(max_iter=1000, update_interval=10, tol=0.01)).fit(X)
+    assert stc.n_iter_ < 1000
+    assert stc.history_["delta_label"][-1] < 0.01
+
+
+def test_init_options(blobs):
+    X, y = blobs
+    pp = STCClustering(4, **small_params(init="kmeans++")).fit(X)
+    assert adjusted_rand_score(y, pp.labels_) > 0.8
+    centers = STCClustering(4, **small_params(max_iter=0)).fit(X).cluster_centers_
+    given = STCClustering(4, **small_params(init=centers, max_iter=0)).fit(X)
+    np.testing.assert_allclose(given.cluster_centers_, centers, rtol=1e-6)
+
+
+@pytest.mark.parametrize("scale", ["standard", "global", "minmax", None])
+def test_scale_options(blobs, scale):
+    X, y = blobs
+    stc = STCClustering(4, **small_params(scale=scale, pretrain_epochs=40)).fit(X)
+    assert adjusted_rand_score(y, stc.labels_) > 0.9
+
+
+def test_constant_columns_are_guarded(blobs):
+    X, y = blobs
+    Xc = np.hstack([X, np.full((X.shape[0], 3), 7.0, dtype=np.float32)])
+    stc = STCClustering(4, **small_params(scale="standard")).fit(Xc)
+    assert np.isfinite(stc.transform(Xc)).all()
+    assert adjusted_rand_score(y, stc.labels_) > 0.9
+
+
+# ------------------------------------------------------------------ reproducibility
+def test_same_seed_same_labels_and_global_rng_untouched(blobs):
+    X, _ = blobs
+    torch.manual_seed(123)
+    np.random.seed(123)
+    torch_state, np_state = torch.get_rng_state(), np.random.get_state()
+    a = STCClustering(4, **small_params(random_state=7)).fit(X)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert np.random.get_state()[1].tolist() == np_state[1].tolist()
+    b = STCClustering(4, **small_params(random_state=7)).fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+
+
+def test_different_seeds_give_different_models(blobs):
+    X, _ = blobs
+    a = STCClustering(4, **small_params(random_state=1)).fit(X)
+    b = STCClustering(4, **small_params(random_state=2)).fit(X)
+    assert not np.allclose(a.transform(X), b.transform(X))
+
+
+# ------------------------------------------------------------------ persistence
+def test_pickle_and_joblib_round_trip(blobs, tmp_path):
+    X, _ = blobs
+    stc = STCClustering(4, **small_params()).fit(X)
+    again = pickle.loads(pickle.dumps(stc))
+    np.testing.assert_array_equal(again.predict(X), stc.predict(X))
+    np.testing.assert_array_equal(again.transform(X), stc.transform(X))
+    joblib.dump(stc, tmp_path / "stc.joblib")
+    loaded = joblib.load(tmp_path / "stc.joblib")
+    np.testing.assert_array_equal(loaded.predict_proba(X), stc.predict_proba(X))
+
+
+def test_model_trained_on_cuda_predicts_on_cpu_only_machine(blobs, monkeypatch):
+    """Simulate a CUDA fit (device_ says cuda), pickled and loaded where CUDA is absent."""
+    X, _ = blobs
+    stc = STCClustering(4, **small_params()).fit(X)
+    expected = stc.predict(X)
+    stc.device_ = torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    loaded = pickle.loads(pickle.dumps(stc))
+    assert all(p.device.type == "cpu" for p in loaded.autoencoder_.parameters())
+    np.testing.assert_array_equal(loaded.predict(X), expected)
+
+
+# ------------------------------------------------------------------ sklearn tools
+def _topic_texts(n_per_topic=40, seed=0):
+    topics = [
+        "python list dict tuple lambda pandas numpy import",
+        "oracle sql join index query table database schema",
+        "apache htaccess rewrite virtualhost server module port proxy",
+    ]
+    rng = np.random.RandomState(seed)
+    texts, y = [], []
+    for label, vocab in enumerate(topics):
+        words = vocab.split()
+        for _ in range(n_per_topic):
+            texts.append(" ".join(rng.choice(words, size=4, replace=False)))
+            y.append(label)
+    return texts, np.array(y)
+
+
+def test_pipeline_on_raw_text():
+    texts, y = _topic_texts()
+    pipe = make_pipeline(
+        TfidfVectorizer(),
+        TruncatedSVD(10, random_state=0),
+        STCClustering(3, **small_params(n_components=3)),
+    )
+    labels = pipe.fit_predict(texts)
+    assert adjusted_rand_score(y, labels) > 0.9
+    np.testing.assert_array_equal(pipe.predict(texts), labels)
+
+
+def test_grid_search_without_scoring_and_clone(blobs):
+    X, _ = blobs
+    base = STCClustering(**small_params(max_iter=40))
+    search = GridSearchCV(base, {"n_clusters": [2, 4, 8]}, cv=2, n_jobs=2).fit(X)
+    assert search.best_params_ == {"n_clusters": 4}
+    cloned = clone(base)
+    assert cloned.get_params() == base.get_params()
+    assert not hasattr(cloned, "labels_")
+
+
+def test_score_is_silhouette_in_input_space(blobs):
+    from sklearn.metrics import silhouette_score
+
+    X, _ = blobs
+    stc = STCClustering(4, **small_params()).fit(X)
+    assert stc.score(X) == pytest.approx(silhouette_score(X, stc.predict(X)))
+
+
+def test_set_output_pandas(blobs):
+    pd = pytest.importorskip("pandas")
+    X, _ = blobs
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    stc = STCClustering(4, **small_params()).set_output(transform="pandas").fit(df)
+    out = stc.transform(df)
+    assert list(out.columns) == [f"stcclustering{i}" for i in range(4)]
+    assert list(stc.feature_names_in_) == list(df.columns)
+
+
+def test_verbose_logs_phases(blobs, capsys):
+    X, _ = blobs
+    STCClustering(4, **small_params(verbose=2, pretrain_epochs=2, max_iter=20)).fit(X)
+    out = capsys.readouterr().out
+    assert "pretrain epoch 2/2" in out
+    assert "self-training step" in out
+    assert "initialised 4 centroids" in out
+    STCClustering(4, **small_params(pretrain_epochs=2, max_iter=20)).fit(X)
+    assert capsys.readouterr().out == ""
