@@ -88,12 +88,16 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Dimension of the latent space.
     alpha : float, default=1.0
         Degrees of freedom α of the Student-t kernel in Q.
-    scale : {"standard", "global", "minmax"} or None, default="global"
-        Input scaling fitted on the training data: per-column standardisation,
-        centring and one global divisor (unit mean variance), per-column min-max to
-        [0, 1], or none. Constant columns are left unscaled.
-    pretrain_epochs : int, default=15
-        Epochs of autoencoder pretraining.
+    scale : {"global", "standard", "minmax"} or None, default="global"
+        Input scaling fitted on the training data: ``"global"`` centres the columns
+        and divides all of them by one number (features get unit mean variance, the
+        geometry of the embedding is kept); ``"standard"`` standardises each column;
+        ``"minmax"`` maps each column to [0, 1]; None leaves X as it is. Constant
+        columns are never divided by zero.
+    pretrain_epochs : int, default=8
+        Epochs of autoencoder pretraining. Longer pretraining lowers the
+        reconstruction error but, on sentence embeddings, gives latent codes that
+        k-means clusters worse (see the README's "Defaults, and why").
     pretrain_lr : float, default=1e-3
         Adam learning rate of the pretraining.
     max_iter : int, default=1500
@@ -194,7 +198,7 @@ default="kmeans"
         n_components: int = 20,
         alpha: float = 1.0,
         scale: str | None = "global",
-        pretrain_epochs: int = 15,
+        pretrain_epochs: int = 8,
         pretrain_lr: float = 1e-3,
         max_iter: int = 1500,
         update_interval: int = 300,

@@ -10,7 +10,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils import estimator_checks
 
 from skstc import STCClustering
-from skstc.embeddings import SentenceEmbedding, SIFEmbedding
+from skstc.embeddings import (
+    SentenceEmbedding,
+    SIFEmbedding,
+    TfidfSVDEmbedding,
+    make_embedding,
+)
 
 
 def _corpus(seed=0, n=60):
@@ -106,7 +111,7 @@ API_CHECKS = [
 ]
 
 
-@pytest.mark.parametrize("Estimator", [SIFEmbedding, SentenceEmbedding])
+@pytest.mark.parametrize("Estimator", [SIFEmbedding, SentenceEmbedding, TfidfSVDEmbedding])
 @pytest.mark.parametrize("check_name", API_CHECKS)
 def test_sklearn_api_checks_for_text_transformers(Estimator, check_name):
     """check_estimator skips text-input estimators whole (its data checks feed numeric
@@ -141,3 +146,16 @@ def test_sentence_embedding_missing_dependency(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(ImportError, match=r"pip install 'skstc\[text\]'"):
         SentenceEmbedding().fit(["a"])
+
+
+def test_tfidf_svd_embedding_and_factory():
+    texts, y = _corpus()
+    E = make_embedding("tfidf", n_components=5, random_state=0).fit_transform(texts)
+    assert E.shape == (180, 5)
+    np.testing.assert_allclose(np.linalg.norm(E, axis=1), 1.0, rtol=1e-6)
+    small = TfidfSVDEmbedding().fit(["a cat", "a dog", "cat dog"])
+    assert small.n_features_out_ == 1  # vocabulary of 2 terms -> 1 component
+    assert isinstance(make_embedding("sif"), SIFEmbedding)
+    assert isinstance(make_embedding("minilm"), SentenceEmbedding)
+    with pytest.raises(ValueError, match="Unknown embedding 'bert'"):
+        make_embedding("bert")

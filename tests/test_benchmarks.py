@@ -1,0 +1,65 @@
+"""Benchmarks: a fast smoke run of each benchmark script, and the long runs marked slow."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skstc.datasets import get_data_home
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load(script):
+    spec = importlib.util.spec_from_file_location(script, ROOT / "benchmarks" / f"{script}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def needs_data():
+    if not (get_data_home() / "tweet").is_dir():
+        pytest.skip("benchmark data not available")
+
+
+def test_reproduce_smoke(needs_data, tmp_path, capsys):
+    reproduce = _load("reproduce")
+    out = tmp_path / "results.md"
+    code = reproduce.main([
+        "--datasets", "searchsnippets", "--embeddings", "tfidf", "--seeds", "1",
+        "--subsample", "600", "--no-cache", "--out", str(out),
+        "--stc-param", "max_iter=30", "--stc-param", "update_interval=10",
+        "--stc-param", "device=\"cpu\"",
+    ])
+    assert code == 0
+    report = out.read_text()
+    for needle in ("| searchsnippets | tfidf | k-means |", "| searchsnippets | tfidf | STC |",
+                   "STC before self-training", "Machine:", "Seeds: 0", "subsample of 600",
+                   "Hadifar et al. 2019"):
+        assert needle in report
+    row = next(line for line in report.splitlines() if "| tfidf | STC |" in line)
+    acc = float(row.split("|")[4].split("±")[0])
+    assert 20 < acc <= 100
+
+
+@pytest.mark.slow
+def test_stc_beats_kmeans_on_stackoverflow_tfidf(needs_data):
+    """Issue acceptance: TF-IDF(sublinear)+SVD(100)+L2 on StackOverflow, defaults, seed 0."""
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    from skstc import STCClustering
+    from skstc.datasets import load_stackoverflow
+    from skstc.metrics import cluster_accuracy
+
+    texts, y = load_stackoverflow(return_X_y=True)
+    W = TfidfVectorizer(sublinear_tf=True).fit_transform(texts)
+    X = normalize(TruncatedSVD(100, random_state=0).fit_transform(W)).astype(np.float32)
+    km_acc = cluster_accuracy(y, KMeans(20, n_init=10, random_state=0).fit_predict(X))
+    stc_acc = cluster_accuracy(y, STCClustering(n_clusters=20, random_state=0).fit_predict(X))
+    print(f"k-means ACC {km_acc:.4f}  STC ACC {stc_acc:.4f}")
+    assert stc_acc > km_acc
