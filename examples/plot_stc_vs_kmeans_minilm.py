@@ -9,7 +9,6 @@ clusters). A few minutes on 2 CPU cores (the encoding dominates).
 """
 
 import matplotlib.pyplot as plt
-import numpy as np
 from sklearn.cluster import KMeans
 
 from skstc import STCClustering
