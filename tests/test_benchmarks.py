@@ -63,3 +63,16 @@ def test_stc_beats_kmeans_on_stackoverflow_tfidf(needs_data):
     stc_acc = cluster_accuracy(y, STCClustering(n_clusters=20, random_state=0).fit_predict(X))
     print(f"k-means ACC {km_acc:.4f}  STC ACC {stc_acc:.4f}")
     assert stc_acc > km_acc
+
+
+def test_ablation_smoke(needs_data, capsys):
+    ablation = _load("ablation")
+    code = ablation.main([
+        "--dataset", "tweet", "--embedding", "tfidf", "--subsample", "400", "--no-cache",
+        '{"max_iter": 10, "pretrain_epochs": 1, "device": "cpu"}',
+        '{"max_iter": 10, "pretrain_epochs": 1, "scale": "standard", "device": "cpu"}',
+    ])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "k-means on the input: ACC" in out
+    assert out.count('"max_iter": 10') == 2
