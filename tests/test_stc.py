@@ -197,7 +197,7 @@ def test_pipeline_on_raw_text():
     pipe = make_pipeline(
         TfidfVectorizer(),
         TruncatedSVD(10, random_state=0),
-        STCClustering(3, **small_params(n_components=3)),
+        STCClustering(3, **small_params(n_components=3, pretrain_epochs=60)),
     )
     labels = pipe.fit_predict(texts)
     assert adjusted_rand_score(y, labels) > 0.9
