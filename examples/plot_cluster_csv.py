@@ -1,6 +1,6 @@
 """
 Clustering your own CSV with the ``skstc`` command
-=================================================
+==================================================
 
 ``skstc cluster`` reads a text file (one text per line) or a CSV column, writes
 ``index,cluster,confidence,text`` and prints each cluster's size and top terms. Here a CSV

@@ -1,6 +1,6 @@
 """
 Hyper-parameter search with the unsupervised ``score``
-=====================================================
+======================================================
 
 ``STCClustering.score`` is the silhouette coefficient of the predicted clusters in the
 input space, so ``GridSearchCV`` needs no labels and no ``scoring``. Here it compares

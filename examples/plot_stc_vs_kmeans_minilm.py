@@ -1,6 +1,6 @@
 """
 STC vs k-means on MiniLM embeddings, with the latent space before and after
-=========================================================================
+===========================================================================
 
 Sentence embeddings of SearchSnippets (all-MiniLM-L6-v2, needs ``skstc[text]``), clustered
 by k-means and by STC. The t-SNE maps show the autoencoder's latent space before

@@ -1,6 +1,6 @@
 """
 Training curves from ``history_``
-================================
+=================================
 
 Reconstruction loss per pretraining epoch, KL(P‖Q) at every refresh of the target P, and
 the fraction of labels that changed between refreshes (training stops below ``tol``).
