@@ -61,6 +61,11 @@ def _fit_scaling(X: np.ndarray, scale: str | None) -> tuple[np.ndarray, np.ndarr
     return offset, divisor
 
 
+def _is_str(value, name: str) -> bool:
+    """``value == name`` for a string ``value``; False for arrays."""
+    return isinstance(value, str) and value == name
+
+
 def _scaled_tensor(X: np.ndarray, offset: np.ndarray, divisor: np.ndarray) -> torch.Tensor:
     """``(X - offset) / divisor`` as a float32 CPU tensor, computed in chunks (one copy)."""
     out = np.empty(X.shape, dtype=np.float32)
@@ -328,7 +333,7 @@ default="kmeans"
             centers0 = init_centers(
                 Z,
                 self.n_clusters,
-                X=Xt.cpu().numpy(),
+                X=Xt.cpu().numpy() if _is_str(self.init, "kmeans-input") else None,
                 init=self.init,
                 n_init=self.n_init,
                 max_samples=self._init_max_samples,

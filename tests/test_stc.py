@@ -109,6 +109,8 @@ def test_init_options(blobs):
     X, y = blobs
     pp = STCClustering(4, **small_params(init="kmeans++")).fit(X)
     assert adjusted_rand_score(y, pp.labels_) > 0.8
+    ki = STCClustering(4, **small_params(init="kmeans-input", max_iter=0)).fit(X)
+    assert adjusted_rand_score(y, ki.init_labels_) > 0.9
     centers = STCClustering(4, **small_params(max_iter=0)).fit(X).cluster_centers_
     given = STCClustering(4, **small_params(init=centers, max_iter=0)).fit(X)
     np.testing.assert_allclose(given.cluster_centers_, centers, rtol=1e-6)
