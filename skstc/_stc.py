@@ -116,10 +116,11 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Mini-batch size of both phases.
     lr : float, default=1e-4
         Adam learning rate of the self-training.
-    init : {"kmeans", "kmeans++"} or array-like of shape (n_clusters, n_components), \
-default="kmeans"
-        Initial centroids: k-means on the latent codes, k-means++ seeding only, or
-        given centroids in latent space.
+    init : {"kmeans", "kmeans++", "kmeans-input"} or array-like of shape \
+(n_clusters, n_components), default="kmeans"
+        Initial centroids: k-means on the latent codes (the paper), k-means++
+        seeding only, k-means on the scaled input with each centroid the mean code
+        of its cluster, or given centroids in latent space.
     n_init : int, default=10
         Number of k-means restarts for ``init="kmeans"``.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
