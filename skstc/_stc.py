@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 import time
 import warnings
@@ -405,10 +406,11 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
             return torch.device("cpu")
         return self.device_
 
-    def _transform_input(self, X) -> tuple[torch.Tensor, np.dtype]:
+    def _transform_input(self, X) -> tuple[torch.Tensor, np.ndarray]:
+        """Validated ``X`` and its scaled tensor."""
         check_is_fitted(self)
         X = self._validate(X, reset=False)
-        return self._to_tensor(X), X.dtype
+        return self._to_tensor(X), X
 
     def predict(self, X) -> np.ndarray:
         """Cluster of each sample: argmax of the soft assignment Q.
@@ -440,12 +442,12 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Q : ndarray of shape (n_samples, n_clusters)
             Probability of each cluster for each sample.
         """
-        Xt, dtype = self._transform_input(X)
+        Xt, X = self._transform_input(X)
         with torch.no_grad():
             q = self._log_proba(Xt).double().exp()
         q = q.cpu().numpy()
         q /= q.sum(axis=1, keepdims=True)
-        return q.astype(dtype, copy=False)
+        return q.astype(X.dtype, copy=False)
 
     def transform(self, X) -> np.ndarray:
         """Latent codes of ``X`` (the encoder's output).
@@ -460,10 +462,10 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Z : ndarray of shape (n_samples, n_components)
             Latent codes, of the same float dtype as ``X``.
         """
-        Xt, dtype = self._transform_input(X)
+        Xt, X = self._transform_input(X)
         device = self._inference_device()
         Z = encode(self.autoencoder_.encoder.to(device), Xt, device)
-        return Z.cpu().numpy().astype(dtype, copy=False)
+        return Z.cpu().numpy().astype(X.dtype, copy=False)
 
     def score(self, X, y=None) -> float:
         """Mean silhouette coefficient of ``predict(X)`` in the input space.
@@ -486,8 +488,9 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         score : float
             Mean silhouette coefficient.
         """
-        labels = self.predict(X)
-        X = self._validate(X, reset=False)
+        Xt, X = self._transform_input(X)
+        with torch.no_grad():
+            labels = self._log_proba(Xt).argmax(1).cpu().numpy()
         n_labels = np.unique(labels).size
         if n_labels < 2 or n_labels >= X.shape[0]:
             return -1.0
@@ -507,21 +510,15 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
 
     def __getstate__(self):
         """Pickle with every tensor on the CPU, so that a CUDA fit loads anywhere."""
-        state = self.__dict__.copy()
+        state = dict(super().__getstate__())  # copy: object.__getstate__ returns __dict__ itself
         if "autoencoder_" in state:
             state["autoencoder_"] = _cpu_copy(state["autoencoder_"])
             state["_centers"] = state["_centers"].cpu()
         return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
 
 
 def _cpu_copy(module: torch.nn.Module) -> torch.nn.Module:
     """A copy of ``module`` whose parameters live on the CPU."""
     if all(p.device.type == "cpu" for p in module.parameters()):
         return module
-    import copy
-
-    clone = copy.deepcopy(module).cpu()
-    return clone
+    return copy.deepcopy(module).cpu()

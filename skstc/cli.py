@@ -84,7 +84,6 @@ def _cmd_run(args) -> int:
     from .datasets import load_dataset
     from .metrics import evaluate
 
-    t0 = time.perf_counter()
     texts, y = load_dataset(args.dataset, data_home=args.data_home, return_X_y=True)
     n_clusters = args.n_clusters or int(y.max() + 1)
     _say(args, f"loaded {args.dataset}: {len(texts)} texts, {n_clusters} clusters")

@@ -79,7 +79,6 @@ def _ppmi_svd_vectors(
     if not rows:
         return np.zeros((n, n_dims))
     C = sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)).tocsr()
-    C.sum_duplicates()
     total = C.sum()
     word = np.asarray(C.sum(axis=1)).ravel()
     ctx = np.asarray(C.sum(axis=0)).ravel() ** 0.75

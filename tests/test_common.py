@@ -1,5 +1,6 @@
 """scikit-learn's common estimator checks, every one of them, on a small configuration."""
 
+from conftest import small_params
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skstc import STCClustering
@@ -8,15 +9,8 @@ from skstc import STCClustering
 def _small_stc():
     return STCClustering(
         n_clusters=3,
-        hidden_dims=(16,),
-        n_components=3,
-        pretrain_epochs=10,
-        max_iter=30,
-        update_interval=10,
-        batch_size=32,
-        n_init=3,
-        device="cpu",
-        random_state=0,
+        **small_params(hidden_dims=(16,), n_components=3, pretrain_epochs=10, max_iter=30,
+                       update_interval=10, batch_size=32),
     )
 
 
