@@ -43,21 +43,47 @@ def _resolve_device(device: str | torch.device) -> torch.device:
     return resolved
 
 
+def _chunks(X: np.ndarray):
+    """Row blocks of about 2**20 values: statistics and copies never hold a second full X."""
+    step = max(1, 2**20 // max(1, X.shape[1]))
+    for start in range(0, X.shape[0], step):
+        yield X[start : start + step]
+
+
+def _squared_deviations(block: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Column sums of ``(block - offset)²`` with one float64 temporary."""
+    centred = block - offset
+    centred *= centred
+    return centred.sum(axis=0)
+
+
+def _scaled_block(block: np.ndarray, offset: np.ndarray, divisor: np.ndarray) -> np.ndarray:
+    """``(block - offset) / divisor`` in float64 with one temporary."""
+    scaled = block - offset
+    scaled /= divisor
+    return scaled
+
+
 def _fit_scaling(X: np.ndarray, scale: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """Per-column offset and divisor of the input scaling; constant columns divide by 1."""
+    """Per-column offset and divisor of the input scaling; constant columns divide by 1.
+
+    Computed in row blocks in float64, so that a (memory-mapped) X is read, never copied.
+    """
     n_features = X.shape[1]
     if scale is None:
         return np.zeros(n_features), np.ones(n_features)
     if scale == "minmax":
-        offset = X.min(axis=0).astype(np.float64)
-        divisor = X.max(axis=0).astype(np.float64) - offset
+        offset = np.min([b.min(axis=0) for b in _chunks(X)], axis=0).astype(np.float64)
+        divisor = np.max([b.max(axis=0) for b in _chunks(X)], axis=0) - offset
     else:
-        offset = X.mean(axis=0, dtype=np.float64)
-        divisor = X.std(axis=0, dtype=np.float64)
+        offset = sum(b.sum(axis=0, dtype=np.float64) for b in _chunks(X)) / X.shape[0]
+        ssq = sum(_squared_deviations(block, offset) for block in _chunks(X))
+        divisor = np.sqrt(ssq / X.shape[0])
         if scale == "global":
             # one divisor for all columns: unit mean variance, geometry kept
             divisor = np.full(n_features, np.sqrt(np.mean(divisor**2)))
-    tiny = 1e-12 * max(1.0, float(np.max(np.abs(X))))
+    max_abs = max(float(np.abs(b).max()) for b in _chunks(X))
+    tiny = 1e-12 * max(1.0, max_abs)
     divisor = np.where(divisor > tiny, divisor, 1.0)
     return offset, divisor
 
@@ -68,11 +94,12 @@ def _is_str(value, name: str) -> bool:
 
 
 def _scaled_tensor(X: np.ndarray, offset: np.ndarray, divisor: np.ndarray) -> torch.Tensor:
-    """``(X - offset) / divisor`` as a float32 CPU tensor, computed in chunks (one copy)."""
+    """``(X - offset) / divisor`` as a float32 CPU tensor, computed in row blocks (one copy)."""
     out = np.empty(X.shape, dtype=np.float32)
-    step = max(1, 2**22 // max(1, X.shape[1]))
-    for start in range(0, X.shape[0], step):
-        out[start : start + step] = (X[start : start + step] - offset) / divisor
+    start = 0
+    for block in _chunks(X):
+        out[start : start + len(block)] = _scaled_block(block, offset, divisor)
+        start += len(block)
     return torch.from_numpy(out)
 
 

@@ -76,3 +76,24 @@ def test_ablation_smoke(needs_data, capsys):
     out = capsys.readouterr().out
     assert "k-means on the input: ACC" in out
     assert out.count('"max_iter": 10') == 2
+
+
+def test_speed_smoke(tmp_path):
+    speed = _load("speed")
+    out = tmp_path / "speed.md"
+    code = speed.main([
+        "--default-sizes", "--sizes", "1000", "2000", "--features", "16", "--quiet",
+        "--tmpdir", str(tmp_path), "--out", str(out),
+        "--scaling-params", '{"hidden_dims": [32], "max_iter": 10, "update_interval": 5, '
+        '"n_init": 1, "device": "cpu"}',
+    ])
+    assert code == 0
+    report = out.read_text()
+    assert "Measured float32 matmul rate" in report
+    rows = [line for line in report.splitlines() if line.startswith("| scaling |")]
+    assert [row.split("|")[2].strip() for row in rows] == ["1,000", "2,000"]
+    for row in rows:
+        cells = [c.strip() for c in row.split("|")[1:-1]]
+        assert cells[3] == "10"  # self-training steps
+        assert float(cells[4]) > 0 and float(cells[-1].replace(",", "")) > 0  # fit s, peak MiB
+    assert not list(tmp_path.rglob("*.npy"))  # synthetic data removed

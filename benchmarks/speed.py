@@ -1,0 +1,222 @@
+"""Speed and memory benchmark of STCClustering: phase timings, throughput, GFLOP/s, peak memory.
+
+For each size, a synthetic Gaussian mixture (``n × 384`` float32, 20 centres) is
+written to a ``.npy`` file and opened as a read-only memmap, then ``STCClustering`` is
+fitted on it in a fresh child process (so that its peak resident memory is its own)
+and the time of every phase is recorded: pretraining, k-means initialisation,
+self-training, and ``predict`` on all rows. The autoencoder's arithmetic is counted
+(2 FLOPs per multiply-add; a backward pass costs twice its forward pass) and divided
+by the phase's wall-clock time, next to this machine's float32 matmul rate measured
+in the same run.
+
+Two kinds of rows:
+
+* ``default``: the library's default parameters (the full fit a user gets);
+* ``scaling``: fewer epochs and steps (``--scaling-params``) so that the large sizes
+  finish in minutes. Memory does not depend on the number of epochs or steps, and
+  the per-sample cost of each phase should not depend on n: compare the µs/sample
+  columns down the table.
+
+Usage (about 15 minutes on 2 CPU cores)::
+
+    python benchmarks/speed.py --default-sizes 20000 --sizes 20000 200000 2000000 \
+        --out speed.md
+
+Smoke run (seconds)::
+
+    python benchmarks/speed.py --default-sizes --sizes 2000 --features 32 \
+        --scaling-params '{"hidden_dims": [64], "max_iter": 20}'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reproduce import machine  # noqa: E402
+
+DEFAULT_SCALING = {"pretrain_epochs": 1, "max_iter": 300, "update_interval": 100}
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
+    """Best float32 matmul rate of torch on this machine, in GFLOP/s (square ``n × n``)."""
+    import torch
+
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best / 1e9
+
+
+def make_data(path: Path, n: int, n_features: int, n_centers: int = 20, seed: int = 0) -> None:
+    """Write a Gaussian mixture to ``path`` (.npy), chunk by chunk (memory independent of n)."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(scale=1.0, size=(n_centers, n_features)).astype(np.float32)
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, n_features))
+    step = 100_000
+    for start in range(0, n, step):
+        m = min(step, n - start)
+        labels = rng.integers(n_centers, size=m)
+        out[start : start + m] = centers[labels] + rng.normal(size=(m, n_features)).astype(
+            np.float32
+        )
+    out.flush()
+    del out
+
+
+def _macs(dims: list[int]) -> int:
+    """Multiply-adds of one forward pass of a dense stack ``dims[0] -> ... -> dims[-1]``."""
+    return sum(a * b for a, b in zip(dims[:-1], dims[1:]))
+
+
+def child(path: str, params: dict) -> dict:
+    """Fit on the memmap at ``path`` and report phase times, work done and peak memory."""
+    import torch
+
+    from skstc import STCClustering
+
+    X = np.load(path, mmap_mode="r")
+    n, d = X.shape
+    # warm-up: the first fit of a process imports modules and sets up thread pools
+    STCClustering(n_clusters=2, hidden_dims=(4,), n_components=2, pretrain_epochs=1,
+                  max_iter=2, n_init=1, random_state=0).fit(np.asarray(X[:200]))
+    est = STCClustering(n_clusters=20, random_state=0, **params)
+    t0 = time.perf_counter()
+    est.fit(X)
+    fit_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    est.predict(X)
+    predict_s = time.perf_counter() - t0
+
+    enc = _macs([d, *est.hidden_dims, est.n_components])
+    refreshes = len(est.history_["iteration"])
+    flops = {
+        # forward + backward (2x forward) through encoder and decoder, every sample, every epoch
+        "pretrain": 6 * 2 * enc * n * est.pretrain_epochs,
+        # encoder forward + backward per step, plus one full-data forward per refresh of P
+        "self_train": 6 * enc * est.batch_size * est.n_iter_ + 2 * enc * n * refreshes,
+        "predict": 2 * enc * n,
+    }
+    times = {**est.history_["time"], "predict": predict_s}
+    return {
+        "n": n,
+        "d": d,
+        "params": est.get_params(),
+        "fit_s": fit_s,
+        "times": times,
+        "flops": flops,
+        "n_iter": est.n_iter_,
+        "refreshes": refreshes,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "data_mib": X.nbytes / 2**20,
+        "threads": torch.get_num_threads(),
+        "device": str(est.device_),
+    }
+
+
+def _run_child(path: Path, params: dict) -> dict:
+    cmd = [sys.executable, __file__, "--child", str(path), "--params", json.dumps(params)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _fmt_row(kind: str, r: dict, peak: float) -> str:
+    n, t, f = r["n"], r["times"], r["flops"]
+    us = {k: 1e6 * t[k] / n for k in ("pretrain", "init", "self_train", "predict")}
+    rate = {k: f[k] / t[k] / 1e9 for k in ("pretrain", "self_train", "predict")}
+    return (
+        f"| {kind} | {n:,} | {r['params']['pretrain_epochs']} | {r['n_iter']} | "
+        f"{r['fit_s']:.1f} | {t['pretrain']:.1f} | {t['init']:.1f} | {t['self_train']:.1f} | "
+        f"{t['predict']:.1f} | {n / r['fit_s']:,.0f} | "
+        f"{us['pretrain']:.0f} / {us['init']:.0f} / {us['self_train']:.0f} / "
+        f"{us['predict']:.1f} | "
+        f"{rate['pretrain']:.0f} ({rate['pretrain'] / peak:.0%}) | "
+        f"{rate['self_train']:.0f} ({rate['self_train'] / peak:.0%}) | "
+        f"{rate['predict']:.0f} ({rate['predict'] / peak:.0%}) | "
+        f"{r['data_mib']:,.0f} | {r['peak_rss_mib']:,.0f} |"
+    )
+
+
+def run(args) -> str:
+    scaling = {**DEFAULT_SCALING, **json.loads(args.scaling_params)}
+    peak = matmul_gflops()
+    jobs = [("default", n, {}) for n in args.default_sizes]
+    jobs += [("scaling", n, scaling) for n in args.sizes]
+    rows = []
+    with tempfile.TemporaryDirectory(dir=args.tmpdir) as tmp:
+        for kind, n, params in jobs:
+            path = Path(tmp) / f"X_{n}_{args.features}.npy"
+            if not path.exists():
+                make_data(path, n, args.features)
+            result = _run_child(path, params)
+            rows.append(_fmt_row(kind, result, peak))
+            if not args.quiet:
+                print(rows[-1], file=sys.stderr, flush=True)
+    threads = result["threads"]
+    lines = [
+        "## Speed and memory",
+        "",
+        f"Produced by `python benchmarks/speed.py {shlex.join(args.argv)}` on "
+        f"{time.strftime('%Y-%m-%d')}.",
+        "",
+        f"- Machine: {machine()}; fits ran with {threads} torch threads on {result['device']}",
+        f"- Measured float32 matmul rate (torch.mm, 2048 × 2048, best of 10): **{peak:.0f} GFLOP/s**",
+        f"- Data: synthetic mixture of 20 Gaussians, {args.features} float32 features, "
+        "read from a read-only `.npy` memmap; `STCClustering(n_clusters=20, random_state=0)`",
+        f"- `default` rows: library defaults; `scaling` rows: {scaling} (same memory as a "
+        "default fit, fewer epochs and steps)",
+        "- Times in seconds; µs/sample = phase time / n (pretrain / init / self-train / "
+        "predict); GFLOP/s = autoencoder arithmetic of the phase / its time, with the "
+        "fraction of the matmul rate; peak memory = peak resident set size of the fitting "
+        "process (it includes the memmapped pages it read)",
+        "",
+        "| rows | n | epochs | steps | fit s | pretrain s | init s | self-train s | "
+        "predict s | samples/s (fit) | µs/sample | pretrain GFLOP/s | self-train GFLOP/s | "
+        "predict GFLOP/s | data MiB | peak MiB |",
+        "|---" * 16 + "|",
+        *rows,
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--default-sizes", type=int, nargs="*", default=[20_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[20_000, 200_000, 2_000_000])
+    parser.add_argument("--features", type=int, default=384)
+    parser.add_argument("--scaling-params", default="{}", help="JSON; merged into the scaling rows")
+    parser.add_argument("--tmpdir", default=None, help="where the synthetic .npy files go")
+    parser.add_argument("--out", default=None, help="write the Markdown table here")
+    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--params", default="{}", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, json.loads(args.params))))
+        return 0
+    args.argv = argv
+    report = run(args)
+    if args.out:
+        Path(args.out).write_text(report)
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
