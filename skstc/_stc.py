@@ -23,8 +23,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._nn import AutoEncoder, log_soft_assignment
-from ._training import encode, init_centers, pretrain_autoencoder, self_train
+from ._nn import AutoEncoder
+from ._training import (
+    encode,
+    init_centers,
+    log_soft_assign_all,
+    log_soft_assign_codes,
+    pretrain_autoencoder,
+    self_train,
+)
 
 
 def _resolve_device(device: str | torch.device) -> torch.device:
@@ -370,7 +377,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
             )
             centers = torch.nn.Parameter(torch.from_numpy(centers0).to(device))
             init_labels = (
-                log_soft_assignment(torch.from_numpy(Z), centers.detach().cpu(), self.alpha)
+                log_soft_assign_codes(torch.from_numpy(Z), centers.detach().cpu(), self.alpha)
                 .argmax(1)
                 .numpy()
             )
@@ -425,8 +432,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         device = self._inference_device()
         encoder = self.autoencoder_.encoder.to(device)
         centers = self._centers.to(device)
-        Z = encode(encoder, Xt, device)
-        return log_soft_assignment(Z, centers, self.alpha)
+        return log_soft_assign_all(encoder, centers, Xt, self.alpha, device)
 
     def _inference_device(self) -> torch.device:
         if self.device_.type == "cuda" and not torch.cuda.is_available():

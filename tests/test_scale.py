@@ -58,3 +58,32 @@ def test_fit_and_predict_on_a_memmap_copy_it_at_most_once(tmp_path):
     assert _peak_numpy_bytes(lambda: stc.fit(X)) < 1.25 * X.nbytes
     assert _peak_numpy_bytes(lambda: stc.predict(X)) < 1.25 * X.nbytes
     assert stc.labels_.shape == (120_000,)
+
+
+def test_soft_assignments_of_the_whole_data_are_computed_in_chunks(monkeypatch):
+    """Q of n rows never builds the (n, k, d) difference tensor in one piece."""
+    import torch
+
+    from skstc import _training
+
+    seen = []
+    original = _training.log_soft_assignment
+
+    def spy(z, centers, alpha):
+        seen.append(z.shape[0])
+        return original(z, centers, alpha)
+
+    monkeypatch.setattr(_training, "log_soft_assignment", spy)
+    X = np.random.default_rng(0).normal(size=(10_000, 8)).astype(np.float32)
+    stc = STCClustering(
+        n_clusters=3, hidden_dims=(8,), n_components=2, pretrain_epochs=1, max_iter=4,
+        update_interval=2, batch_size=512, n_init=1, device="cpu", random_state=0,
+    ).fit(X)
+    seen.clear()
+    proba = stc.predict_proba(X)
+    assert max(seen) <= _training.INFERENCE_BATCH < len(X)
+    assert sum(seen) == len(X)
+    np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
+    Z = torch.from_numpy(stc.transform(X))
+    whole = original(Z, torch.from_numpy(stc.cluster_centers_), stc.alpha)
+    np.testing.assert_array_equal(np.log(proba).argmax(1), whole.argmax(1).numpy())
