@@ -46,15 +46,33 @@ def _minibatches(n: int, batch_size: int, generator: torch.Generator):
         yield from torch.randperm(n, generator=generator).split(batch_size)
 
 
+def _chunked(fn, X: torch.Tensor, n_out: int, device: torch.device) -> torch.Tensor:
+    """``fn`` applied to row chunks of ``X``, written into one preallocated output.
+
+    Filling a preallocated tensor, rather than concatenating a list of chunk outputs,
+    keeps memory flat: small live outputs interleaved with the large freed activations
+    of every chunk would fragment the heap (seen: +1.5 GB for 200,000 rows).
+    """
+    out = None
+    for start in range(0, X.shape[0], INFERENCE_BATCH):
+        chunk = fn(X[start : start + INFERENCE_BATCH].to(device, non_blocking=True))
+        if out is None:
+            out = torch.empty((X.shape[0], n_out), dtype=chunk.dtype, device=chunk.device)
+        out[start : start + len(chunk)] = chunk
+        del chunk
+    if out is None:
+        out = torch.empty((0, n_out), device=device)
+    return out
+
+
 @torch.no_grad()
 def encode(encoder: nn.Module, X: torch.Tensor, device: torch.device) -> torch.Tensor:
     """Latent codes of all rows of ``X`` (on ``device``), computed in chunks."""
     was_training = encoder.training
     encoder.eval()
     try:
-        return torch.cat(
-            [encoder(xb.to(device, non_blocking=True)) for xb in X.split(INFERENCE_BATCH)]
-        )
+        n_out = encoder(X[:1].to(device)).shape[1]
+        return _chunked(encoder, X, n_out, device)
     finally:
         encoder.train(was_training)
 
@@ -132,7 +150,8 @@ def init_centers(
 @torch.no_grad()
 def log_soft_assign_codes(Z: torch.Tensor, centers: torch.Tensor, alpha: float) -> torch.Tensor:
     """log Q for latent codes ``Z``, in row chunks: the (chunk, k, d) differences stay small."""
-    return torch.cat([log_soft_assignment(zb, centers, alpha) for zb in Z.split(INFERENCE_BATCH)])
+    return _chunked(lambda zb: log_soft_assignment(zb, centers, alpha), Z, centers.shape[0],
+                    centers.device)
 
 
 @torch.no_grad()
