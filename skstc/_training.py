@@ -27,19 +27,6 @@ def _no_log(msg: str) -> None:
     pass
 
 
-def _adam(params, lr: float) -> torch.optim.Optimizer:
-    """Adam, fused into one kernel where this torch build supports it for these tensors.
-
-    Fused Adam gives the same update up to float rounding and saves about 15% of a
-    training step of the default network on a CPU.
-    """
-    params = list(params)
-    try:
-        return torch.optim.Adam(params, lr=lr, fused=True)
-    except (RuntimeError, TypeError, ValueError):  # older torch: CUDA only
-        return torch.optim.Adam(params, lr=lr)
-
-
 def _minibatches(n: int, batch_size: int, generator: torch.Generator):
     """Endless stream of shuffled index batches; a new permutation every epoch."""
     while True:
@@ -92,7 +79,7 @@ def pretrain_autoencoder(
 
     Returns the mean reconstruction loss of every epoch.
     """
-    optimizer = _adam(autoencoder.parameters(), lr)
+    optimizer = torch.optim.Adam(autoencoder.parameters(), lr=lr)
     autoencoder.train()
     n = X.shape[0]
     losses = []
@@ -198,7 +185,7 @@ def self_train(
     ``iteration``, ``kl_loss`` (KL(P ‖ Q) on the whole data), ``delta_label`` and
     ``n_empty_clusters`` (clusters with no sample as argmax).
     """
-    optimizer = _adam([*encoder.parameters(), centers], lr)
+    optimizer = torch.optim.Adam([*encoder.parameters(), centers], lr=lr)
     encoder.train()
     history: dict[str, list] = {
         "iteration": [],
