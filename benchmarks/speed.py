@@ -167,27 +167,30 @@ def run(args) -> str:
     scaling = {**DEFAULT_SCALING, **json.loads(args.scaling_params)}
     peak = matmul_gflops()
     rows, notes = [], []
+
+    def measure(kind: str, path: Path, params: dict, repeats: int) -> dict:
+        runs = sorted((_run_child(path, params) for _ in range(repeats)),
+                      key=lambda r: r["fit_s"])
+        result = runs[len(runs) // 2]  # the run with the median fit time
+        if repeats > 1:
+            fits = ", ".join(f"{r['fit_s']:.1f}" for r in runs)
+            notes.append(f"- `{kind}` row: median of {repeats} fits in fresh processes "
+                         f"(fit seconds: {fits})")
+        rows.append(_fmt_row(kind, result, peak))
+        if not args.quiet:
+            print(rows[-1], file=sys.stderr, flush=True)
+        return result
+
     with tempfile.TemporaryDirectory(dir=args.tmpdir) as tmp:
-        jobs = [("scaling", n, scaling) for n in args.sizes]
         if args.default_data != "none":
             path = Path(tmp) / "real.npy"
-            jobs.insert(0, ("default", path, {"n_clusters": real_data(path, args.default_data)}))
-        for kind, n, params in jobs:
-            path = n
-            if kind == "scaling":
-                path = Path(tmp) / f"X_{n}_{args.features}.npy"
-                make_data(path, n, args.features)
-            repeats = args.repeats if kind == "default" else 1
-            runs = sorted((_run_child(path, params) for _ in range(repeats)),
-                          key=lambda r: r["fit_s"])
-            result = runs[len(runs) // 2]  # the run with the median fit time
-            if repeats > 1:
-                fits = ", ".join(f"{r['fit_s']:.1f}" for r in runs)
-                notes.append(f"- `{kind}` row: median of {repeats} fits in fresh processes "
-                             f"(fit seconds: {fits})")
-            rows.append(_fmt_row(kind, result, peak))
-            if not args.quiet:
-                print(rows[-1], file=sys.stderr, flush=True)
+            n_clusters = real_data(path, args.default_data)
+            result = measure("default", path, {"n_clusters": n_clusters}, args.repeats)
+        for n in args.sizes:
+            path = Path(tmp) / f"X_{n}_{args.features}.npy"
+            make_data(path, n, args.features)
+            result = measure("scaling", path, scaling, 1)
+            path.unlink()  # up to GBs: free the disk before the next size
     threads = result["threads"]
     lines = [
         "## Speed and memory",
