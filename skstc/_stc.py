@@ -385,7 +385,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
             self._log(1, f"initialised {self.n_clusters} centroids in {timings['init']:.1f}s")
 
             t0 = time.perf_counter()
-            n_iter, st_history = self_train(
+            n_iter, st_history, labels = self_train(
                 autoencoder.encoder,
                 centers,
                 Xt,
@@ -415,7 +415,8 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         self.n_iter_ = n_iter
         self.init_labels_ = init_labels
         self.history_ = {"pretrain_loss": pretrain_loss, **st_history, "time": timings}
-        self.labels_ = self._log_proba(Xt).argmax(1).cpu().numpy()
+        # the last refresh of Q saw the final encoder and centroids: its argmax is labels_
+        self.labels_ = labels.cpu().numpy()
         n_used = np.unique(self.labels_).size
         if n_used < self.n_clusters:
             warnings.warn(

@@ -170,7 +170,7 @@ def self_train(
     device: torch.device,
     generator: torch.Generator,
     log: Logger = _no_log,
-) -> tuple[int, dict[str, list]]:
+) -> tuple[int, dict[str, list], torch.Tensor]:
     """Step 3: refine encoder and centroids μ by minimising KL(P ‖ Q).
 
     Every ``update_interval`` steps the soft assignments Q of the whole data set are
@@ -179,9 +179,10 @@ def self_train(
     when that fraction is below ``tol`` or after ``max_iter`` steps. Between refreshes,
     Adam minimises KL(P ‖ Q) on mini-batches, P held fixed. The decoder is not used.
 
-    Returns the number of optimisation steps taken and the per-refresh history:
-    ``iteration``, ``kl_loss`` (KL(P ‖ Q) on the whole data), ``delta_label`` and
-    ``n_empty_clusters`` (clusters with no sample as argmax).
+    Returns the number of optimisation steps taken, the per-refresh history
+    (``iteration``, ``kl_loss`` (KL(P ‖ Q) on the whole data), ``delta_label`` and
+    ``n_empty_clusters`` (clusters with no sample as argmax)) and the hard labels
+    (argmax Q) of the last refresh, which saw the final encoder and centroids.
     """
     optimizer = torch.optim.Adam([*encoder.parameters(), centers], lr=lr)
     encoder.train()
@@ -214,7 +215,7 @@ def self_train(
                 f"({time.perf_counter() - t0:.1f}s)"
             )
             if (labels_last is not None and delta < tol) or it == max_iter:
-                break
+                return it, history, labels
             labels_last = labels
         idx = next(batches)
         log_q = log_soft_assignment(encoder(X[idx].to(device, non_blocking=True)), centers, alpha)
@@ -222,4 +223,4 @@ def self_train(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-    return it, history
+    raise AssertionError("unreachable: the loop returns at it == max_iter")

@@ -132,6 +132,17 @@ def test_constant_columns_are_guarded(blobs):
 
 
 # ------------------------------------------------------------------ reproducibility
+@pytest.mark.parametrize(
+    "overrides", [{"max_iter": 0}, {"tol": 1.0}, {"max_iter": 7, "update_interval": 3}]
+)
+def test_labels_are_predict_of_training_data_however_training_stops(blobs, overrides):
+    """labels_ comes from the last refresh of Q; it must equal predict on the same X."""
+    X, _ = blobs
+    stc = STCClustering(4, **small_params(**overrides)).fit(X)
+    np.testing.assert_array_equal(stc.predict(X), stc.labels_)
+    assert stc.n_iter_ == stc.history_["iteration"][-1]
+
+
 def test_same_seed_same_labels_and_global_rng_untouched(blobs):
     X, _ = blobs
     torch.manual_seed(123)
