@@ -134,13 +134,13 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         geometry of the embedding is kept); ``"standard"`` standardises each column;
         ``"minmax"`` maps each column to [0, 1]; None leaves X as it is. Constant
         columns are never divided by zero.
-    pretrain_epochs : int, default=8
+    pretrain_epochs : int, default=4
         Epochs of autoencoder pretraining. Longer pretraining lowers the
         reconstruction error but, on sentence embeddings, gives latent codes that
         k-means clusters worse (see the README's "Defaults, and why").
     pretrain_lr : float, default=1e-3
         Adam learning rate of the pretraining.
-    max_iter : int, default=1500
+    max_iter : int, default=1200
         Maximum number of self-training steps (mini-batches).
     update_interval : int, default=300
         Steps between refreshes of the target P (and of the convergence test).
@@ -239,9 +239,9 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         n_components: int = 20,
         alpha: float = 1.0,
         scale: str | None = "global",
-        pretrain_epochs: int = 8,
+        pretrain_epochs: int = 4,
         pretrain_lr: float = 1e-3,
-        max_iter: int = 1500,
+        max_iter: int = 1200,
         update_interval: int = 300,
         tol: float = 1e-3,
         batch_size: int = 256,
