@@ -50,6 +50,30 @@ def _resolve_device(device: str | torch.device) -> torch.device:
     return resolved
 
 
+def _native_bfloat16(device: torch.device) -> bool:
+    """Whether ``device`` computes bfloat16 matrix products natively (fast)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type == "cpu":
+        # private helpers (torch >= 2.1); without them, assume no native support
+        avx512_bf16 = getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+        amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+        return bool(avx512_bf16() or amx())
+    return False
+
+
+def _resolve_precision(precision: str, device: torch.device) -> str:
+    """``"auto"`` -> ``"bfloat16"`` where ``device`` has native bfloat16, else ``"float32"``."""
+    if precision == "auto":
+        return "bfloat16" if _native_bfloat16(device) else "float32"
+    if precision == "bfloat16" and device.type not in ("cpu", "cuda"):
+        raise ValueError(
+            f"precision='bfloat16' is supported on CPU and CUDA devices, not {device.type!r}; "
+            "use precision='float32'."
+        )
+    return precision
+
+
 def _chunks(X: np.ndarray):
     """Row blocks of about 2**20 values: statistics and copies never hold a second full X."""
     step = max(1, 2**20 // max(1, X.shape[1]))
@@ -134,13 +158,13 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         geometry of the embedding is kept); ``"standard"`` standardises each column;
         ``"minmax"`` maps each column to [0, 1]; None leaves X as it is. Constant
         columns are never divided by zero.
-    pretrain_epochs : int, default=4
+    pretrain_epochs : int, default=8
         Epochs of autoencoder pretraining. Longer pretraining lowers the
         reconstruction error but, on sentence embeddings, gives latent codes that
         k-means clusters worse (see the README's "Defaults, and why").
     pretrain_lr : float, default=1e-3
         Adam learning rate of the pretraining.
-    max_iter : int, default=1200
+    max_iter : int, default=1500
         Maximum number of self-training steps (mini-batches).
     update_interval : int, default=300
         Steps between refreshes of the target P (and of the convergence test).
@@ -160,6 +184,14 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Number of k-means restarts for ``init="kmeans"``.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
         Where to train; "auto" takes CUDA when available.
+    precision : {"auto", "float32", "bfloat16"}, default="auto"
+        Arithmetic of the training passes (pretraining and self-training steps).
+        ``"bfloat16"``: mixed precision (``torch.autocast``): matrix products in
+        bfloat16, weights, optimiser state, Q and P in float32. ``"auto"`` takes
+        bfloat16 where the hardware computes it natively (a CUDA GPU with bfloat16
+        support; a CPU with AVX512-BF16 or AMX), else float32. Inference
+        (``predict``, ``transform``) is always float32. Results differ between the
+        two precisions by rounding, like results on different hardware.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and k-means. An int gives identical
         results on CPU across runs. The global torch and numpy random states are
@@ -186,6 +218,8 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         latent space).
     device_ : torch.device
         Device the model was trained on.
+    precision_ : str
+        Precision the training passes ran in, ``"float32"`` or ``"bfloat16"``.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -224,6 +258,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         "init": [StrOptions({"kmeans", "kmeans++", "kmeans-input"}), "array-like"],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
+        "precision": [StrOptions({"auto", "float32", "bfloat16"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -239,9 +274,9 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         n_components: int = 20,
         alpha: float = 1.0,
         scale: str | None = "global",
-        pretrain_epochs: int = 4,
+        pretrain_epochs: int = 8,
         pretrain_lr: float = 1e-3,
-        max_iter: int = 1200,
+        max_iter: int = 1500,
         update_interval: int = 300,
         tol: float = 1e-3,
         batch_size: int = 256,
@@ -249,6 +284,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         init: str | np.ndarray = "kmeans",
         n_init: int = 10,
         device: str | torch.device = "auto",
+        precision: str = "auto",
         random_state=None,
         verbose: int = 0,
     ) -> None:
@@ -267,6 +303,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         self.init = init
         self.n_init = n_init
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 
@@ -329,6 +366,8 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         X = self._validate(X, reset=True)
         self._check_params_vs_input(X)
         device = _resolve_device(self.device)
+        precision = _resolve_precision(self.precision, device)
+        autocast_dtype = torch.bfloat16 if precision == "bfloat16" else None
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         log = lambda msg: self._log(2, msg)  # noqa: E731
@@ -355,6 +394,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
                 lr=self.pretrain_lr,
                 device=device,
                 generator=generator,
+                autocast_dtype=autocast_dtype,
                 log=log,
             )
             timings["pretrain"] = time.perf_counter() - t0
@@ -397,6 +437,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
                 lr=self.lr,
                 device=device,
                 generator=generator,
+                autocast_dtype=autocast_dtype,
                 log=log,
             )
             timings["self_train"] = time.perf_counter() - t0
@@ -412,6 +453,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         self.cluster_centers_ = centers.detach().cpu().numpy()
         self._centers = centers.detach()
         self.device_ = device
+        self.precision_ = precision
         self.n_iter_ = n_iter
         self.init_labels_ = init_labels
         self.history_ = {"pretrain_loss": pretrain_loss, **st_history, "time": timings}

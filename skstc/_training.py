@@ -6,6 +6,7 @@ The estimator in :mod:`skstc._stc` validates input and parameters, then calls, i
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -25,6 +26,14 @@ Logger = Callable[[str], None]
 
 def _no_log(msg: str) -> None:
     pass
+
+
+def _autocast(device: torch.device, dtype: torch.dtype | None):
+    """Mixed precision for the training passes: matmuls in ``dtype``, weights and the
+    optimiser state in float32; a no-op when ``dtype`` is None."""
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=dtype)
 
 
 def _minibatches(n: int, batch_size: int, generator: torch.Generator):
@@ -72,11 +81,13 @@ def pretrain_autoencoder(
     lr: float,
     device: torch.device,
     generator: torch.Generator,
+    autocast_dtype: torch.dtype | None = None,
     log: Logger = _no_log,
 ) -> list[float]:
     """Step 1: train the autoencoder to reconstruct ``X`` (MSE, Adam, shuffled batches).
 
-    Returns the mean reconstruction loss of every epoch.
+    With ``autocast_dtype`` (e.g. ``torch.bfloat16``) the forward and backward passes run in
+    mixed precision. Returns the mean reconstruction loss of every epoch.
     """
     optimizer = torch.optim.Adam(autoencoder.parameters(), lr=lr)
     autoencoder.train()
@@ -86,8 +97,9 @@ def pretrain_autoencoder(
         total = torch.zeros((), device=device)
         for idx in torch.randperm(n, generator=generator).split(batch_size):
             xb = X[idx].to(device, non_blocking=True)
-            _, reconstruction = autoencoder(xb)
-            loss = F.mse_loss(reconstruction, xb)
+            with _autocast(device, autocast_dtype):
+                _, reconstruction = autoencoder(xb)
+            loss = F.mse_loss(reconstruction.float(), xb)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -169,6 +181,7 @@ def self_train(
     lr: float,
     device: torch.device,
     generator: torch.Generator,
+    autocast_dtype: torch.dtype | None = None,
     log: Logger = _no_log,
 ) -> tuple[int, dict[str, list], torch.Tensor]:
     """Step 3: refine encoder and centroids μ by minimising KL(P ‖ Q).
@@ -178,6 +191,8 @@ def self_train(
     (argmax Q) that changed since the previous refresh is measured; training stops
     when that fraction is below ``tol`` or after ``max_iter`` steps. Between refreshes,
     Adam minimises KL(P ‖ Q) on mini-batches, P held fixed. The decoder is not used.
+    ``autocast_dtype`` runs the encoder of the training steps in mixed precision; Q, P and
+    the refreshes are computed in float32.
 
     Returns the number of optimisation steps taken, the per-refresh history
     (``iteration``, ``kl_loss`` (KL(P ‖ Q) on the whole data), ``delta_label`` and
@@ -218,7 +233,9 @@ def self_train(
                 return it, history, labels
             labels_last = labels
         idx = next(batches)
-        log_q = log_soft_assignment(encoder(X[idx].to(device, non_blocking=True)), centers, alpha)
+        with _autocast(device, autocast_dtype):
+            z = encoder(X[idx].to(device, non_blocking=True))
+        log_q = log_soft_assignment(z.float(), centers, alpha)
         loss = kl_divergence(p[idx.to(p.device)], log_q)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
