@@ -2,7 +2,7 @@
 
 Each configuration is a JSON object of ``STCClustering`` parameters; every configuration
 is fitted on the same embedding with the same seed, and k-means on the input is the
-reference. This is how the defaults ``scale="global"`` and ``pretrain_epochs=4`` were
+reference. This is how the defaults ``scale="global"`` and ``pretrain_epochs=8`` were
 chosen (see the README).
 
 Usage::

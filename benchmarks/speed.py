@@ -19,9 +19,12 @@ Two kinds of rows:
   the per-sample cost of each phase should not depend on n: compare the µs/sample
   columns down the table.
 
+``--compare-float32`` adds the default row fitted with ``precision="float32"`` (the
+default ``"auto"`` uses bfloat16 mixed precision where the CPU has it natively).
+
 Usage (about 15 minutes on 2 CPU cores)::
 
-    python benchmarks/speed.py --sizes 20000 200000 2000000 --out speed.md
+    python benchmarks/speed.py --sizes 20000 200000 2000000 --compare-float32 --out speed.md
 
 Smoke run (seconds)::
 
@@ -49,11 +52,11 @@ from reproduce import machine  # noqa: E402
 DEFAULT_SCALING = {"pretrain_epochs": 1, "max_iter": 300, "update_interval": 100, "tol": 0.0}
 
 
-def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
-    """Best float32 matmul rate of torch on this machine, in GFLOP/s (square ``n × n``)."""
+def matmul_gflops(n: int = 2048, repeats: int = 10, dtype: str = "float32") -> float:
+    """Best matmul rate of torch on this machine's CPU, in GFLOP/s (square ``n × n``)."""
     import torch
 
-    a, b = torch.randn(n, n), torch.randn(n, n)
+    a, b = (torch.randn(n, n, dtype=getattr(torch, dtype)) for _ in range(2))
     torch.mm(a, b)  # warm-up
     best = float("inf")
     for _ in range(repeats):
@@ -137,6 +140,7 @@ def child(path: str, params: dict) -> dict:
         "data_mib": X.nbytes / 2**20,
         "threads": torch.get_num_threads(),
         "device": str(est.device_),
+        "precision": est.precision_,
     }
 
 
@@ -146,26 +150,35 @@ def _run_child(path: Path, params: dict) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _fmt_row(kind: str, r: dict, peak: float) -> str:
+def _fmt_row(kind: str, r: dict, peaks: dict) -> str:
     n, t, f = r["n"], r["times"], r["flops"]
+    # the fraction is of the matmul rate in the precision the training passes used;
+    # predict is always float32
+    peak = peaks[r["precision"]]
     us = {k: 1e6 * t[k] / n for k in ("pretrain", "init", "self_train", "predict")}
     rate = {k: f[k] / t[k] / 1e9 for k in ("pretrain", "self_train", "predict")}
     return (
-        f"| {kind} | {n:,} | {r['params']['pretrain_epochs']} | {r['n_iter']} | "
+        f"| {kind} | {r['precision']} | {n:,} | {r['params']['pretrain_epochs']} | {r['n_iter']} | "
         f"{r['fit_s']:.2f} | {t['pretrain']:.2f} | {t['init']:.2f} | {t['self_train']:.2f} | "
         f"{t['predict']:.2f} | {n / r['fit_s']:,.0f} | "
         f"{us['pretrain']:.0f} / {us['init']:.0f} / {us['self_train']:.0f} / "
         f"{us['predict']:.1f} | "
         f"{rate['pretrain']:.0f} ({rate['pretrain'] / peak:.0%}) | "
         f"{rate['self_train']:.0f} ({rate['self_train'] / peak:.0%}) | "
-        f"{rate['predict']:.0f} ({rate['predict'] / peak:.0%}) | "
+        f"{rate['predict']:.0f} ({rate['predict'] / peaks['float32']:.0%}) | "
         f"{r['data_mib']:,.0f} | {r['peak_rss_mib']:,.0f} |"
     )
 
 
 def run(args) -> str:
+    import torch
+
+    from skstc._stc import _native_bfloat16
+
     scaling = {**DEFAULT_SCALING, **json.loads(args.scaling_params)}
-    peak = matmul_gflops()
+    peaks = {"float32": matmul_gflops()}
+    if _native_bfloat16(torch.device("cpu")):
+        peaks["bfloat16"] = matmul_gflops(dtype="bfloat16")
     rows, notes = [], []
 
     def measure(kind: str, path: Path, params: dict, repeats: int) -> dict:
@@ -176,7 +189,7 @@ def run(args) -> str:
             fits = ", ".join(f"{r['fit_s']:.1f}" for r in runs)
             notes.append(f"- `{kind}` row: median of {repeats} fits in fresh processes "
                          f"(fit seconds: {fits})")
-        rows.append(_fmt_row(kind, result, peak))
+        rows.append(_fmt_row(kind, result, peaks))
         if not args.quiet:
             print(rows[-1], file=sys.stderr, flush=True)
         return result
@@ -186,6 +199,9 @@ def run(args) -> str:
             path = Path(tmp) / "real.npy"
             n_clusters = real_data(path, args.default_data)
             result = measure("default", path, {"n_clusters": n_clusters}, args.repeats)
+            if args.compare_float32:
+                measure("default, float32", path,
+                        {"n_clusters": n_clusters, "precision": "float32"}, args.repeats)
         for n in args.sizes:
             path = Path(tmp) / f"X_{n}_{args.features}.npy"
             make_data(path, n, args.features)
@@ -199,8 +215,8 @@ def run(args) -> str:
         f"{time.strftime('%Y-%m-%d')}.",
         "",
         f"- Machine: {machine()}; fits ran with {threads} torch threads on {result['device']}",
-        "- Measured float32 matmul rate (torch.mm, 2048 × 2048, best of 10): "
-        f"**{peak:.0f} GFLOP/s**",
+        "- Measured matmul rate (torch.mm, 2048 × 2048, best of 10): "
+        + ", ".join(f"{k} **{v:.0f} GFLOP/s**" for k, v in peaks.items()),
         f"- Data: `scaling` rows: synthetic mixture of 20 Gaussians, {args.features} float32 "
         "features, `STCClustering(n_clusters=20, random_state=0)`; every fit reads its data "
         "from a read-only `.npy` memmap",
@@ -209,15 +225,16 @@ def run(args) -> str:
         "default fit, fewer epochs and steps)",
         "- Times in seconds; µs/sample = phase time / n (pretrain / init / self-train / "
         "predict); GFLOP/s = autoencoder arithmetic of the phase / its time, with the "
-        "fraction of the matmul rate; peak memory = peak resident set size of the fitting "
+        "fraction of the matmul rate in the precision of the training passes (`precision`; "
+        "predict always runs in float32); peak memory = peak resident set size of the fitting "
         "process (it includes the memmapped pages it read)",
         "",
         *notes,
         "",
-        "| rows | n | epochs | steps | fit s | pretrain s | init s | self-train s | "
+        "| rows | precision | n | epochs | steps | fit s | pretrain s | init s | self-train s | "
         "predict s | samples/s (fit) | µs/sample | pretrain GFLOP/s | self-train GFLOP/s | "
         "predict GFLOP/s | data MiB | peak MiB |",
-        "|---" * 16 + "|",
+        "|---" * 17 + "|",
         *rows,
         "",
     ]
@@ -232,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="*", default=[20_000, 200_000, 2_000_000])
     parser.add_argument("--features", type=int, default=384)
     parser.add_argument("--repeats", type=int, default=3, help="fits of the default row")
+    parser.add_argument("--compare-float32", action="store_true",
+                        help="add the default row with precision='float32'")
     parser.add_argument("--scaling-params", default="{}", help="JSON; merged into the scaling rows")
     parser.add_argument("--tmpdir", default=None, help="where the synthetic .npy files go")
     parser.add_argument("--out", default=None, help="write the Markdown table here")

@@ -69,6 +69,7 @@ def _stc(args, n_clusters: int, seed: int):
         init=args.init,
         random_state=seed,
         device=args.device,
+        precision=args.precision,
         verbose=0 if args.quiet else args.verbose,
     )
     for name in ("max_iter", "pretrain_epochs", "update_interval", "batch_size", "lr", "tol"):
@@ -203,6 +204,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tol", type=float, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
+                   help="arithmetic of the training passes (auto: bfloat16 where native)")
     p.add_argument("--data-home", dest="data_home", default=None,
                    help="folder of the data sets (default: $SKSTC_DATA or ~/skstc_data)")
     p.add_argument("--cache-dir", dest="cache_dir", default=None,

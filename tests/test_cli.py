@@ -104,3 +104,18 @@ def test_python_dash_m_entry_point():
     proc = subprocess.run([sys.executable, "-m", "skstc", "--version"],
                           capture_output=True, text=True, check=True)
     assert proc.stdout.startswith("skstc ")
+
+
+@pytest.mark.parametrize("precision", ["auto", "float32", "bfloat16"])
+def test_precision_option_reaches_the_estimator(precision):
+    from skstc.cli import _parser, _stc
+
+    args = _parser().parse_args(["run", "--dataset", "tweet", "--precision", precision])
+    assert _stc(args, n_clusters=3, seed=0).precision == precision
+
+
+def test_precision_option_rejects_unknown_values(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--dataset", "tweet", "--precision", "float16"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'float16'" in capsys.readouterr().err
