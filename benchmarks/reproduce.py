@@ -106,7 +106,7 @@ def run(args) -> str:
     stc_params = _parse_params(args.stc_param)
     cache = None if args.no_cache else default_cache_dir()
     seeds = list(range(args.seed, args.seed + args.seeds))
-    lines = []
+    lines, used = [], {"device_": set(), "precision_": set()}
     for dataset in args.datasets:
         texts, y = load_dataset(dataset, return_X_y=True)
         if args.subsample and args.subsample < len(texts):
@@ -134,6 +134,8 @@ def run(args) -> str:
                 results["STC before self-training"].append(
                     (evaluate(y, stc.init_labels_), float("nan"), float("nan")))
                 results["STC"].append((evaluate(y, labels), t_stc, mem.peak))
+                for attr in used:
+                    used[attr].add(str(getattr(stc, attr)))
                 print(f"  seed {seed}: k-means ACC {results['k-means'][-1][0]['ACC']:.4f} "
                       f"STC ACC {results['STC'][-1][0]['ACC']:.4f} ({t_stc:.0f}s)",
                       file=sys.stderr, flush=True)
@@ -160,7 +162,9 @@ def run(args) -> str:
         f"- Seeds: {', '.join(map(str, seeds))} (mean ± std over seeds; every sample scored"
         + (f"; random subsample of {args.subsample} texts" if args.subsample else "") + ")",
         "- k-means: `KMeans(n_clusters, n_init=10, random_state=seed)` on the embedding",
-        f"- STC: `STCClustering(n_clusters, random_state=seed)` with {settings}",
+        f"- STC: `STCClustering(n_clusters, random_state=seed)` with {settings}; "
+        f"fits ran on {', '.join(sorted(used['device_']))} in "
+        f"{', '.join(sorted(used['precision_']))} (`precision_`)",
         "- `STC before self-training`: the labels of the initial centroids (k-means on the",
         "  pretrained latent codes), i.e. what STC would report without step 3.",
         "- Embeddings: tfidf = TF-IDF (sublinear tf) + TruncatedSVD(100) + L2; sif = SIF over",
