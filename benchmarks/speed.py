@@ -6,8 +6,8 @@ fitted on it in a fresh child process (so that its peak resident memory is its o
 and the time of every phase is recorded: pretraining, k-means initialisation,
 self-training, and ``predict`` on all rows. The autoencoder's arithmetic is counted
 (2 FLOPs per multiply-add; a backward pass costs twice its forward pass) and divided
-by the phase's wall-clock time, next to this machine's float32 matmul rate measured
-in the same run.
+by the phase's wall-clock time, next to this machine's matmul rates measured in the
+same run (float32, and bfloat16 where the CPU has it natively).
 
 Two kinds of rows:
 
