@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -79,3 +80,54 @@ def target_distribution(q: torch.Tensor) -> torch.Tensor:
     """
     weight = q.pow(2) / q.sum(dim=0).clamp_min(torch.finfo(q.dtype).tiny)
     return weight / weight.sum(dim=1, keepdim=True)
+
+
+@torch.no_grad()
+def conditional_affinities(d2: torch.Tensor, perplexity: float, n_steps: int = 40) -> torch.Tensor:
+    """Row-stochastic ``p_j|i ∝ exp(-β_i d²_ij)`` (``p_i|i = 0``) with perplexity ``perplexity``.
+
+    Each β_i is found by bisection on log β_i, so that the entropy of row i is
+    ``log(perplexity)``; ``d2`` is divided by each row's mean first, which makes the
+    search independent of the scale of the input.
+    """
+    m = d2.shape[0]
+    d2 = d2 / (d2.sum(1, keepdim=True) / max(m - 1, 1)).clamp_min(torch.finfo(d2.dtype).tiny)
+    d2 = d2.clone().fill_diagonal_(float("inf"))
+    target = float(np.log(perplexity))
+    lo = torch.full((m, 1), -30.0, dtype=d2.dtype, device=d2.device)  # log β
+    hi = torch.full_like(lo, 30.0)
+    for _ in range(n_steps):
+        mid = (lo + hi) / 2
+        p = torch.softmax(-d2 * mid.exp(), dim=1)
+        too_flat = -torch.xlogy(p, p).sum(1, keepdim=True) > target  # entropy > log perplexity
+        lo = torch.where(too_flat, mid, lo)
+        hi = torch.where(too_flat, hi, mid)
+    return torch.softmax(-d2 * ((lo + hi) / 2).exp(), dim=1)
+
+
+@torch.no_grad()
+def input_affinities(x: torch.Tensor, perplexity: float) -> torch.Tensor:
+    """Symmetric t-SNE affinities of the rows of ``x`` (van der Maaten & Hinton, 2008).
+
+    ``p_ij = (p_j|i + p_i|j) / 2m`` over the m rows, summing to one, from Gaussian
+    conditionals of the given perplexity (clipped to ``(m - 1) / 3``), see
+    :func:`conditional_affinities`.
+    """
+    m = x.shape[0]
+    p = conditional_affinities(torch.cdist(x, x).pow(2), min(float(perplexity), (m - 1) / 3))
+    return (p + p.T) / (2 * m)
+
+
+def neighborhood_kl(p: torch.Tensor, z: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Parametric t-SNE loss KL(p ‖ q) of the codes ``z`` (van der Maaten, 2009).
+
+    ``q_ij ∝ (1 + ||z_i - z_j||² / α)^(-(α + 1) / 2)`` over the pairs i ≠ j: the same
+    Student-t kernel as Q, so that neighbours in the input end up close in the metric
+    self-training uses. ``p`` comes from :func:`input_affinities` on the same rows.
+    """
+    m = z.shape[0]
+    off_diagonal = ~torch.eye(m, dtype=torch.bool, device=z.device)
+    logits = -(alpha + 1.0) / 2.0 * torch.log1p(squared_distances(z, z)[off_diagonal] / alpha)
+    log_q = torch.log_softmax(logits, dim=0)
+    p = p[off_diagonal]
+    return (torch.xlogy(p, p) - p * log_q).sum()

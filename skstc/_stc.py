@@ -164,6 +164,18 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         k-means clusters worse (see the README's "Defaults, and why").
     pretrain_lr : float, default=1e-3
         Adam learning rate of the pretraining.
+    neighbor_weight : float, default=2.0
+        Weight λ of a neighbourhood-preserving term in the pretraining: parametric
+        t-SNE on each mini-batch, with the Student-t kernel of Q in the latent space,
+        so that texts that are neighbours in the input stay neighbours in the space
+        that k-means and self-training see. The batch loss is ``MSE + λ · MSE · KL``
+        (the second MSE held constant): the term is weighted relative to the current
+        reconstruction error, which keeps one λ right for inputs that are easy
+        (TF-IDF + SVD) and hard (sentence embeddings) to reconstruct. 0 gives the
+        paper's plain autoencoder (see the user guide).
+    perplexity : float, default=10.0
+        Perplexity of the input affinities of the neighbourhood term: roughly the
+        number of neighbours each sample keeps close, within its mini-batch.
     max_iter : int, default=1500
         Maximum number of self-training steps (mini-batches).
     update_interval : int, default=300
@@ -210,9 +222,10 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
     n_iter_ : int
         Number of self-training steps run.
     history_ : dict of list
-        ``pretrain_loss`` (per epoch), and per refresh of P: ``iteration``,
-        ``kl_loss``, ``delta_label``, ``n_empty_clusters``; ``time`` holds the
-        seconds spent in each phase.
+        ``pretrain_loss`` (reconstruction MSE per epoch), ``pretrain_neighbor_loss``
+        (neighbourhood term per epoch, empty when ``neighbor_weight=0``), and per
+        refresh of P: ``iteration``, ``kl_loss``, ``delta_label``,
+        ``n_empty_clusters``; ``time`` holds the seconds spent in each phase.
     autoencoder_ : torch.nn.Module
         The trained autoencoder (``autoencoder_.encoder`` maps scaled inputs to the
         latent space).
@@ -250,6 +263,8 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         "scale": [StrOptions({"standard", "global", "minmax"}), None],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
+        "neighbor_weight": [Interval(Real, 0, None, closed="left")],
+        "perplexity": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "update_interval": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -276,6 +291,8 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         scale: str | None = "global",
         pretrain_epochs: int = 8,
         pretrain_lr: float = 1e-3,
+        neighbor_weight: float = 2.0,
+        perplexity: float = 10.0,
         max_iter: int = 1500,
         update_interval: int = 300,
         tol: float = 1e-3,
@@ -295,6 +312,8 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         self.scale = scale
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
+        self.neighbor_weight = neighbor_weight
+        self.perplexity = perplexity
         self.max_iter = max_iter
         self.update_interval = update_interval
         self.tol = tol
@@ -386,7 +405,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
             autoencoder = AutoEncoder(X.shape[1], self.hidden_dims, self.n_components).to(device)
 
             t0 = time.perf_counter()
-            pretrain_loss = pretrain_autoencoder(
+            pretrain_losses = pretrain_autoencoder(
                 autoencoder,
                 Xt,
                 epochs=self.pretrain_epochs,
@@ -394,9 +413,13 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
                 lr=self.pretrain_lr,
                 device=device,
                 generator=generator,
+                neighbor_weight=self.neighbor_weight,
+                perplexity=self.perplexity,
+                alpha=self.alpha,
                 autocast_dtype=autocast_dtype,
                 log=log,
             )
+            pretrain_loss = pretrain_losses["reconstruction"]
             timings["pretrain"] = time.perf_counter() - t0
             self._log(
                 1,
@@ -456,7 +479,12 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         self.precision_ = precision
         self.n_iter_ = n_iter
         self.init_labels_ = init_labels
-        self.history_ = {"pretrain_loss": pretrain_loss, **st_history, "time": timings}
+        self.history_ = {
+            "pretrain_loss": pretrain_loss,
+            "pretrain_neighbor_loss": pretrain_losses["neighborhood"],
+            **st_history,
+            "time": timings,
+        }
         # the last refresh of Q saw the final encoder and centroids: its argmax is labels_
         self.labels_ = labels.cpu().numpy()
         n_used = np.unique(self.labels_).size

@@ -16,7 +16,13 @@ import torch.nn.functional as F
 from sklearn.cluster import KMeans, kmeans_plusplus
 from torch import nn
 
-from ._nn import AutoEncoder, log_soft_assignment, target_distribution
+from ._nn import (
+    AutoEncoder,
+    input_affinities,
+    log_soft_assignment,
+    neighborhood_kl,
+    target_distribution,
+)
 
 #: Rows per chunk when a whole data set goes through the encoder without gradients.
 INFERENCE_BATCH = 4096
@@ -81,31 +87,52 @@ def pretrain_autoencoder(
     lr: float,
     device: torch.device,
     generator: torch.Generator,
+    neighbor_weight: float = 0.0,
+    perplexity: float = 10.0,
+    alpha: float = 1.0,
     autocast_dtype: torch.dtype | None = None,
     log: Logger = _no_log,
-) -> list[float]:
+) -> dict[str, list[float]]:
     """Step 1: train the autoencoder to reconstruct ``X`` (MSE, Adam, shuffled batches).
 
-    With ``autocast_dtype`` (e.g. ``torch.bfloat16``) the forward and backward passes run in
-    mixed precision. Returns the mean reconstruction loss of every epoch.
+    With ``neighbor_weight`` λ > 0 the loss is ``MSE + λ · MSE · KL(p ‖ q)`` (the second
+    MSE detached, so the term is weighted relative to the reconstruction error): a parametric
+    t-SNE term on each mini-batch (:func:`~skstc._nn.input_affinities`,
+    :func:`~skstc._nn.neighborhood_kl`) that keeps the input's neighbours together in
+    the latent space, under the Student-t kernel with the α of self-training.
+    With ``autocast_dtype`` (e.g. ``torch.bfloat16``) the forward and backward passes run
+    in mixed precision; the affinities and both losses are float32.
+    Returns the mean reconstruction loss (``"reconstruction"``) and neighbourhood loss
+    (``"neighborhood"``, empty when λ = 0) of every epoch.
     """
     optimizer = torch.optim.Adam(autoencoder.parameters(), lr=lr)
     autoencoder.train()
     n = X.shape[0]
-    losses = []
+    losses: dict[str, list[float]] = {"reconstruction": [], "neighborhood": []}
     for epoch in range(epochs):
         total = torch.zeros((), device=device)
+        total_nb = torch.zeros((), device=device)
         for idx in torch.randperm(n, generator=generator).split(batch_size):
             xb = X[idx].to(device, non_blocking=True)
             with _autocast(device, autocast_dtype):
-                _, reconstruction = autoencoder(xb)
+                z, reconstruction = autoencoder(xb)
             loss = F.mse_loss(reconstruction.float(), xb)
+            total += loss.detach() * len(idx)
+            if neighbor_weight > 0 and len(idx) > 2:
+                nb = neighborhood_kl(input_affinities(xb, perplexity), z.float(), alpha)
+                total_nb += nb.detach() * len(idx)
+                # weighted relative to the current reconstruction error, so that the
+                # balance of the two terms does not depend on how easy X is to reconstruct
+                loss = loss + neighbor_weight * loss.detach() * nb
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total += loss.detach() * len(idx)
-        losses.append(float(total) / n)
-        log(f"pretrain epoch {epoch + 1}/{epochs}: reconstruction MSE {losses[-1]:.4g}")
+        losses["reconstruction"].append(float(total) / n)
+        msg = f"pretrain epoch {epoch + 1}/{epochs}: reconstruction MSE {float(total) / n:.4g}"
+        if neighbor_weight > 0:
+            losses["neighborhood"].append(float(total_nb) / n)
+            msg += f", neighbourhood KL {float(total_nb) / n:.4g}"
+        log(msg)
     return losses
 
 

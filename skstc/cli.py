@@ -72,7 +72,8 @@ def _stc(args, n_clusters: int, seed: int):
         precision=args.precision,
         verbose=0 if args.quiet else args.verbose,
     )
-    for name in ("max_iter", "pretrain_epochs", "update_interval", "batch_size", "lr", "tol"):
+    for name in ("max_iter", "pretrain_epochs", "update_interval", "batch_size", "lr", "tol",
+                 "neighbor_weight", "perplexity"):
         value = getattr(args, name)
         if value is not None:
             params[name] = value
@@ -198,6 +199,11 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", choices=("kmeans", "kmeans++", "kmeans-input"), default="kmeans")
     p.add_argument("--max-iter", dest="max_iter", type=int, default=None)
     p.add_argument("--pretrain-epochs", dest="pretrain_epochs", type=int, default=None)
+    p.add_argument("--neighbor-weight", dest="neighbor_weight", type=float, default=None,
+                   help="weight of the neighbourhood (t-SNE) term of the pretraining; "
+                        "0 = the paper's plain autoencoder")
+    p.add_argument("--perplexity", type=float, default=None,
+                   help="perplexity of the neighbourhood term")
     p.add_argument("--update-interval", dest="update_interval", type=int, default=None)
     p.add_argument("--batch-size", dest="batch_size", type=int, default=None)
     p.add_argument("--lr", type=float, default=None)

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from skstc import STCClustering
 from skstc.cli import main
 
 
@@ -119,3 +120,14 @@ def test_precision_option_rejects_unknown_values(capsys):
         main(["run", "--dataset", "tweet", "--precision", "float16"])
     assert exc.value.code == 2
     assert "invalid choice: 'float16'" in capsys.readouterr().err
+
+
+def test_neighborhood_options_reach_the_estimator():
+    from skstc.cli import _parser, _stc
+
+    args = _parser().parse_args(["run", "--dataset", "tweet", "--neighbor-weight", "0",
+                                 "--perplexity", "10"])
+    stc = _stc(args, n_clusters=3, seed=0)
+    assert (stc.neighbor_weight, stc.perplexity) == (0.0, 10.0)
+    default = _stc(_parser().parse_args(["run", "--dataset", "tweet"]), n_clusters=3, seed=0)
+    assert default.neighbor_weight == STCClustering().neighbor_weight

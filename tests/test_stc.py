@@ -8,6 +8,8 @@ import pytest
 import torch
 from conftest import small_params
 from sklearn.base import clone
+from sklearn.cluster import KMeans
+from sklearn.datasets import make_blobs
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score
@@ -15,8 +17,16 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 from skstc import STCClustering
-from skstc._nn import log_soft_assignment, soft_assignment, target_distribution
-from skstc._training import kl_divergence
+from skstc._nn import (
+    AutoEncoder,
+    conditional_affinities,
+    input_affinities,
+    log_soft_assignment,
+    neighborhood_kl,
+    soft_assignment,
+    target_distribution,
+)
+from skstc._training import encode, kl_divergence, pretrain_autoencoder
 
 
 def _entropy(p):
@@ -74,6 +84,85 @@ def test_kl_decreases_during_self_training(blobs):
     assert stc.history_["pretrain_loss"][-1] < stc.history_["pretrain_loss"][0]
 
 
+# ------------------------------------------------------------------ neighbourhood term
+@pytest.mark.parametrize("perplexity", [2.0, 10.0, 30.0])
+def test_conditional_affinities_have_the_requested_perplexity(perplexity):
+    x = torch.from_numpy(np.random.RandomState(3).randn(120, 7) * 50.0)  # any scale
+    p = conditional_affinities(torch.cdist(x, x).pow(2), perplexity).numpy()
+    assert np.all(np.diag(p) == 0.0)
+    np.testing.assert_allclose(p.sum(1), 1.0, rtol=1e-10)
+    np.testing.assert_allclose(np.exp(_entropy(p)), perplexity, rtol=1e-4)
+
+
+def test_input_affinities_are_a_symmetric_distribution_over_pairs():
+    x = torch.from_numpy(np.random.RandomState(4).randn(40, 5))
+    p = input_affinities(x, 30.0).numpy()  # perplexity clipped to (40 - 1) / 3
+    np.testing.assert_allclose(p, p.T)
+    np.testing.assert_allclose(p.sum(), 1.0, rtol=1e-10)
+    assert np.all(np.diag(p) == 0.0) and np.all(p >= 0.0)
+    cond = 2 * 40 * p  # p_j|i + p_i|j
+    nearest = np.argsort(((x[:, None] - x[None]) ** 2).sum(-1).numpy(), axis=1)[:, 1]
+    assert np.all(cond[np.arange(40), nearest] > np.median(cond, axis=1))
+
+
+@pytest.mark.parametrize("alpha", [1.0, 4.0])
+def test_neighborhood_kl_matches_numpy_reference(alpha):
+    rng = np.random.RandomState(5)
+    p = rng.rand(9, 9)
+    p = p + p.T
+    np.fill_diagonal(p, 0.0)
+    p /= p.sum()
+    z = rng.randn(9, 3)
+    d2 = ((z[:, None] - z[None]) ** 2).sum(-1)
+    q = (1.0 + d2 / alpha) ** (-(alpha + 1.0) / 2.0)
+    np.fill_diagonal(q, 0.0)
+    q /= q.sum()
+    off = ~np.eye(9, dtype=bool)
+    ref = np.sum(p[off] * np.log(p[off] / q[off]))
+    got = neighborhood_kl(torch.from_numpy(p), torch.from_numpy(z), alpha)
+    np.testing.assert_allclose(float(got), ref, rtol=1e-10)
+
+
+def test_neighborhood_term_keeps_clusters_apart_in_the_codes():
+    # 10 overlapping blobs in 30 dims squeezed into 2: plain reconstruction merges some,
+    # the t-SNE term keeps each blob's neighbours together
+    ari = {0.0: [], 1.0: []}
+    for seed in range(4):
+        X, y = make_blobs(600, n_features=30, centers=10, cluster_std=3.0, random_state=seed)
+        Xt = torch.from_numpy(((X - X.mean(0)) / X.std()).astype(np.float32))
+        for weight in ari:
+            torch.manual_seed(seed)
+            ae = AutoEncoder(30, (64,), 2)
+            losses = pretrain_autoencoder(
+                ae, Xt, epochs=30, batch_size=128, lr=1e-3, device=torch.device("cpu"),
+                generator=torch.Generator().manual_seed(seed), neighbor_weight=weight,
+            )
+            assert len(losses["neighborhood"]) == (30 if weight else 0)
+            Z = encode(ae.encoder, Xt, torch.device("cpu")).numpy()
+            labels = KMeans(10, n_init=3, random_state=0).fit_predict(Z)
+            ari[weight].append(adjusted_rand_score(y, labels))
+    assert min(ari[1.0]) > 0.97
+    assert np.mean(ari[1.0]) > np.mean(ari[0.0]) + 0.03
+
+
+def test_neighborhood_weight_zero_is_the_plain_autoencoder(blobs):
+    X, _ = blobs
+    plain = STCClustering(4, **small_params(neighbor_weight=0.0)).fit(X)
+    assert plain.history_["pretrain_neighbor_loss"] == []
+    with_term = STCClustering(4, **small_params()).fit(X)
+    nb = with_term.history_["pretrain_neighbor_loss"]
+    assert len(nb) == 15 and nb[-1] < nb[0]
+    assert plain.history_["pretrain_loss"] != with_term.history_["pretrain_loss"]
+
+
+def test_neighborhood_term_with_tiny_batches():
+    # batches of 1 to 3 rows: no pairs, or a perplexity clipped below 1
+    X = np.random.RandomState(0).randn(7, 3).astype(np.float32)
+    stc = STCClustering(2, **small_params(batch_size=3, pretrain_epochs=2, max_iter=4)).fit(X)
+    assert np.isfinite(stc.history_["pretrain_neighbor_loss"]).all()
+    assert np.isfinite(stc.transform(X)).all()
+
+
 # ------------------------------------------------------------------ fitted model
 def test_fit_recovers_blobs_and_attributes(blobs):
     X, y = blobs
@@ -93,7 +182,8 @@ def test_fit_recovers_blobs_and_attributes(blobs):
     assert stc.init_labels_.shape == (300,)
     assert 0 < stc.n_iter_ <= 120
     assert set(stc.history_) >= {
-        "pretrain_loss", "iteration", "kl_loss", "delta_label", "n_empty_clusters", "time"
+        "pretrain_loss", "pretrain_neighbor_loss", "iteration", "kl_loss", "delta_label",
+        "n_empty_clusters", "time",
     }
     assert list(stc.get_feature_names_out()) == [f"stcclustering{i}" for i in range(4)]
 

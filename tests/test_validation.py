@@ -77,6 +77,8 @@ def test_unfitted(X, method):
         {"device": 3},
         {"hidden_dims": 500},
         {"tol": -0.1},
+        {"neighbor_weight": -1.0},
+        {"perplexity": 0.0},
     ],
 )
 def test_invalid_parameters(X, params):
