@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -56,6 +56,16 @@ def squared_distances(z: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
     return (z.unsqueeze(1) - centers.unsqueeze(0)).pow(2).sum(dim=-1)
 
 
+def _student_t_logits(d2: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Log of the unnormalised Student-t kernel, ``-(α + 1) / 2 · log(1 + d² / α)``."""
+    return -(alpha + 1.0) / 2.0 * torch.log1p(d2 / alpha)
+
+
+def kl_sum(p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
+    """``Σ p log(p / q)`` over all entries; terms with p = 0 count as 0."""
+    return (torch.xlogy(p, p) - p * log_q).sum()
+
+
 def log_soft_assignment(z: torch.Tensor, centers: torch.Tensor, alpha: float) -> torch.Tensor:
     """Log of the Student-t soft assignment Q of the paper (Eq. 1).
 
@@ -63,8 +73,7 @@ def log_soft_assignment(z: torch.Tensor, centers: torch.Tensor, alpha: float) ->
     Computed in log space (``log1p`` then ``log_softmax``) so that far-away points
     and large α neither underflow nor divide by zero.
     """
-    logits = -(alpha + 1.0) / 2.0 * torch.log1p(squared_distances(z, centers) / alpha)
-    return torch.log_softmax(logits, dim=1)
+    return torch.log_softmax(_student_t_logits(squared_distances(z, centers), alpha), dim=1)
 
 
 def soft_assignment(z: torch.Tensor, centers: torch.Tensor, alpha: float) -> torch.Tensor:
@@ -92,8 +101,8 @@ def conditional_affinities(d2: torch.Tensor, perplexity: float, n_steps: int = 4
     """
     m = d2.shape[0]
     d2 = d2 / (d2.sum(1, keepdim=True) / max(m - 1, 1)).clamp_min(torch.finfo(d2.dtype).tiny)
-    d2 = d2.clone().fill_diagonal_(float("inf"))
-    target = float(np.log(perplexity))
+    d2.fill_diagonal_(float("inf"))  # d2 is a fresh tensor after the division
+    target = math.log(perplexity)
     lo = torch.full((m, 1), -30.0, dtype=d2.dtype, device=d2.device)  # log β
     hi = torch.full_like(lo, 30.0)
     for _ in range(n_steps):
@@ -127,7 +136,5 @@ def neighborhood_kl(p: torch.Tensor, z: torch.Tensor, alpha: float) -> torch.Ten
     """
     m = z.shape[0]
     off_diagonal = ~torch.eye(m, dtype=torch.bool, device=z.device)
-    logits = -(alpha + 1.0) / 2.0 * torch.log1p(squared_distances(z, z)[off_diagonal] / alpha)
-    log_q = torch.log_softmax(logits, dim=0)
-    p = p[off_diagonal]
-    return (torch.xlogy(p, p) - p * log_q).sum()
+    log_q = torch.log_softmax(_student_t_logits(squared_distances(z, z)[off_diagonal], alpha), 0)
+    return kl_sum(p[off_diagonal], log_q)

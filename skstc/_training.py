@@ -19,6 +19,7 @@ from torch import nn
 from ._nn import (
     AutoEncoder,
     input_affinities,
+    kl_sum,
     log_soft_assignment,
     neighborhood_kl,
     target_distribution,
@@ -128,10 +129,11 @@ def pretrain_autoencoder(
             loss.backward()
             optimizer.step()
         losses["reconstruction"].append(float(total) / n)
-        msg = f"pretrain epoch {epoch + 1}/{epochs}: reconstruction MSE {float(total) / n:.4g}"
+        msg = f"pretrain epoch {epoch + 1}/{epochs}: "
+        msg += f"reconstruction MSE {losses['reconstruction'][-1]:.4g}"
         if neighbor_weight > 0:
             losses["neighborhood"].append(float(total_nb) / n)
-            msg += f", neighbourhood KL {float(total_nb) / n:.4g}"
+            msg += f", neighbourhood KL {losses['neighborhood'][-1]:.4g}"
         log(msg)
     return losses
 
@@ -192,7 +194,7 @@ def log_soft_assign_all(
 
 def kl_divergence(p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
     """KL(P ‖ Q) averaged over rows; terms with p = 0 count as 0."""
-    return (torch.xlogy(p, p) - p * log_q).sum() / p.shape[0]
+    return kl_sum(p, log_q) / p.shape[0]
 
 
 def self_train(
