@@ -138,3 +138,13 @@ def neighborhood_kl(p: torch.Tensor, z: torch.Tensor, alpha: float) -> torch.Ten
     off_diagonal = ~torch.eye(m, dtype=torch.bool, device=z.device)
     log_q = torch.log_softmax(_student_t_logits(squared_distances(z, z)[off_diagonal], alpha), 0)
     return kl_sum(p[off_diagonal], log_q)
+
+
+def neighbor_disagreement(log_q_i: torch.Tensor, log_q_j: torch.Tensor) -> torch.Tensor:
+    """SCAN's consistency loss ``-mean_i log Σ_k q_ik q_jk`` for pairs of graph neighbors.
+
+    ``Σ_k q_ik q_jk`` is the probability that neighbors i and j fall in the same cluster
+    when each is drawn from its soft assignment (Van Gansbeke et al., 2020); computed
+    from log Q with ``logsumexp``.
+    """
+    return -torch.logsumexp(log_q_i + log_q_j, dim=1).mean()

@@ -23,6 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._graph import knn_graph
 from ._nn import AutoEncoder
 from ._training import (
     encode,
@@ -140,7 +141,13 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
     Implements Hadifar et al. (2019): an MLP autoencoder is pretrained on the
     (scaled) embeddings, k-means on its latent codes gives initial centroids μ, then
     encoder and centroids are refined by self-training: Student-t soft assignments
-    Q, a sharpened target P and the loss KL(P ‖ Q).
+    Q, a sharpened target P and the loss KL(P ‖ Q). By default two additions make
+    it use the neighborhoods of the input: a t-SNE term in the pretraining, and a
+    k-nearest-neighbor graph in the self-training (targets P sharpened from Q
+    averaged over each sample's neighbors, and a loss that makes neighbors agree).
+    ``neighbor_weight=0, n_neighbors=0`` is the paper's algorithm.
+
+    Read more in the :ref:`User Guide <algorithm>`.
 
     Parameters
     ----------
@@ -159,9 +166,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         ``"minmax"`` maps each column to [0, 1]; None leaves X as it is. Constant
         columns are never divided by zero.
     pretrain_epochs : int, default=8
-        Epochs of autoencoder pretraining. Longer pretraining lowers the
-        reconstruction error but, on sentence embeddings, gives latent codes that
-        k-means clusters worse (see the README's "Defaults, and why").
+        Epochs of autoencoder pretraining.
     pretrain_lr : float, default=1e-3
         Adam learning rate of the pretraining.
     neighbor_weight : float, default=2.0
@@ -176,6 +181,18 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
     perplexity : float, default=10.0
         Perplexity of the input affinities of the neighbourhood term: roughly the
         number of neighbours each sample keeps close, within its mini-batch.
+    n_neighbors : int, default=10
+        Size of the k-nearest-neighbor graph of the scaled input (exact, Euclidean,
+        built once before self-training) that self-training uses: the target P is
+        sharpened from Q averaged over each sample and its neighbors, and
+        ``consistency_weight`` makes neighbors share clusters. 0 gives the paper's
+        self-training. Must be smaller than the number of samples. The graph is
+        used in ``fit`` only: ``predict`` labels new texts with the encoder and the
+        centroids alone.
+    consistency_weight : float, default=1.0
+        Weight of the neighbor-consistency loss of the self-training (SCAN, Van
+        Gansbeke et al. 2020): ``-log Σ_j q_ij q_lj`` for a sample i of the batch and
+        a random neighbor l of it. 0 turns it off; unused when ``n_neighbors=0``.
     max_iter : int, default=1500
         Maximum number of self-training steps (mini-batches).
     update_interval : int, default=300
@@ -225,7 +242,8 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         ``pretrain_loss`` (reconstruction MSE per epoch), ``pretrain_neighbor_loss``
         (neighbourhood term per epoch, empty when ``neighbor_weight=0``), and per
         refresh of P: ``iteration``, ``kl_loss``, ``delta_label``,
-        ``n_empty_clusters``; ``time`` holds the seconds spent in each phase.
+        ``n_empty_clusters``; ``time`` holds the seconds spent in each phase
+        (``pretrain``, ``init``, ``graph``, ``self_train``).
     autoencoder_ : torch.nn.Module
         The trained autoencoder (``autoencoder_.encoder`` maps scaled inputs to the
         latent space).
@@ -265,6 +283,8 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
         "neighbor_weight": [Interval(Real, 0, None, closed="left")],
         "perplexity": [Interval(Real, 0, None, closed="neither")],
+        "n_neighbors": [Interval(Integral, 0, None, closed="left")],
+        "consistency_weight": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "update_interval": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -280,6 +300,8 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
 
     #: Above this many samples, k-means initialisation runs on a random subsample.
     _init_max_samples = 100_000
+    #: Above this many samples, neighbors are searched among a random subsample this size.
+    _graph_max_candidates = 100_000
 
     def __init__(
         self,
@@ -293,6 +315,8 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         pretrain_lr: float = 1e-3,
         neighbor_weight: float = 2.0,
         perplexity: float = 10.0,
+        n_neighbors: int = 10,
+        consistency_weight: float = 1.0,
         max_iter: int = 1500,
         update_interval: int = 300,
         tol: float = 1e-3,
@@ -314,6 +338,8 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         self.pretrain_lr = pretrain_lr
         self.neighbor_weight = neighbor_weight
         self.perplexity = perplexity
+        self.n_neighbors = n_neighbors
+        self.consistency_weight = consistency_weight
         self.max_iter = max_iter
         self.update_interval = update_interval
         self.tol = tol
@@ -336,6 +362,12 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         if n_samples < self.n_clusters:
             raise ValueError(
                 f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
+            )
+        if self.n_neighbors >= n_samples:
+            raise ValueError(
+                f"n_neighbors={self.n_neighbors} should be < n_samples={n_samples}: each "
+                "sample needs that many other samples as neighbors (n_neighbors=0 turns "
+                "the graph off)."
             )
         dims = tuple(self.hidden_dims)
         if not all(isinstance(d, Integral) and not isinstance(d, bool) and d >= 1 for d in dims):
@@ -448,6 +480,18 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
             self._log(1, f"initialised {self.n_clusters} centroids in {timings['init']:.1f}s")
 
             t0 = time.perf_counter()
+            neighbors = None
+            if self.n_neighbors:
+                candidates = None
+                if X.shape[0] > self._graph_max_candidates:
+                    candidates = torch.from_numpy(np.sort(rng.choice(
+                        X.shape[0], self._graph_max_candidates, replace=False)))
+                neighbors = knn_graph(Xt, self.n_neighbors, device, candidates)
+            timings["graph"] = time.perf_counter() - t0
+            self._log(1, f"built the {self.n_neighbors}-nearest-neighbor graph in "
+                      f"{timings['graph']:.1f}s")
+
+            t0 = time.perf_counter()
             n_iter, st_history, labels = self_train(
                 autoencoder.encoder,
                 centers,
@@ -460,6 +504,8 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
                 lr=self.lr,
                 device=device,
                 generator=generator,
+                neighbors=neighbors,
+                consistency_weight=self.consistency_weight,
                 autocast_dtype=autocast_dtype,
                 log=log,
             )

@@ -16,11 +16,13 @@ import torch.nn.functional as F
 from sklearn.cluster import KMeans, kmeans_plusplus
 from torch import nn
 
+from ._graph import neighbor_mean
 from ._nn import (
     AutoEncoder,
     input_affinities,
     kl_sum,
     log_soft_assignment,
+    neighbor_disagreement,
     neighborhood_kl,
     target_distribution,
 )
@@ -210,6 +212,8 @@ def self_train(
     lr: float,
     device: torch.device,
     generator: torch.Generator,
+    neighbors: torch.Tensor | None = None,
+    consistency_weight: float = 0.0,
     autocast_dtype: torch.dtype | None = None,
     log: Logger = _no_log,
 ) -> tuple[int, dict[str, list], torch.Tensor]:
@@ -237,6 +241,7 @@ def self_train(
         "n_empty_clusters": [],
     }
     n_clusters = centers.shape[0]
+    use_consistency = neighbors is not None and consistency_weight > 0
     batches = _minibatches(X.shape[0], batch_size, generator)
     labels_last = None
     p = None
@@ -244,7 +249,10 @@ def self_train(
     for it in range(max_iter + 1):
         if it % update_interval == 0 or it == max_iter:
             log_q = log_soft_assign_all(encoder, centers.detach(), X, alpha, device)
-            p = target_distribution(log_q.exp())
+            q_all = log_q.exp()
+            if neighbors is not None:
+                q_all = neighbor_mean(q_all, neighbors)
+            p = target_distribution(q_all)
             labels = log_q.argmax(dim=1)
             kl = float(kl_divergence(p, log_q))
             delta = 1.0 if labels_last is None else float((labels != labels_last).float().mean())
@@ -262,10 +270,19 @@ def self_train(
                 return it, history, labels
             labels_last = labels
         idx = next(batches)
+        n_batch = len(idx)
+        if use_consistency:
+            # one random graph neighbor j of every sample i of the batch rides along
+            pick = torch.randint(neighbors.shape[1], (n_batch,), generator=generator)
+            idx = torch.cat([idx, neighbors[idx, pick]])
         with _autocast(device, autocast_dtype):
             z = encoder(X[idx].to(device, non_blocking=True))
         log_q = log_soft_assignment(z.float(), centers, alpha)
         loss = kl_divergence(p[idx.to(p.device)], log_q)
+        if use_consistency:
+            loss = loss + consistency_weight * neighbor_disagreement(
+                log_q[:n_batch], log_q[n_batch:]
+            )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -10,6 +10,7 @@ def _small_stc():
     return STCClustering(
         n_clusters=3,
         **small_params(hidden_dims=(16,), n_components=3, pretrain_epochs=10, max_iter=30,
+                       n_neighbors=3,
                        update_interval=10, batch_size=32),
     )
 

@@ -223,7 +223,8 @@ def test_constant_columns_are_guarded(blobs):
 
 # ------------------------------------------------------------------ reproducibility
 @pytest.mark.parametrize(
-    "overrides", [{"max_iter": 0}, {"tol": 1.0}, {"max_iter": 7, "update_interval": 3}]
+    "overrides",
+    [{"max_iter": 0}, {"tol": 1.0}, {"max_iter": 7, "update_interval": 3}, {"n_neighbors": 0}],
 )
 def test_labels_are_predict_of_training_data_however_training_stops(blobs, overrides):
     """labels_ comes from the last refresh of Q; it must equal predict on the same X."""
@@ -380,3 +381,56 @@ def test_precision_bfloat16_trains_in_mixed_precision_and_predicts_in_float32(bl
     np.testing.assert_array_equal(bf16.predict(X), bf16.labels_)
     again = STCClustering(4, **small_params(precision="bfloat16")).fit(X)
     np.testing.assert_array_equal(again.labels_, bf16.labels_)  # deterministic too
+
+
+# ------------------------------------------------------------------ the neighbor graph
+def test_neighbor_disagreement_matches_reference():
+    from skstc._nn import neighbor_disagreement
+
+    q = torch.softmax(torch.randn(6, 4, generator=torch.Generator().manual_seed(0)), 1)
+    r = torch.softmax(torch.randn(6, 4, generator=torch.Generator().manual_seed(1)), 1)
+    want = -torch.log((q * r).sum(1)).mean()
+    torch.testing.assert_close(neighbor_disagreement(q.log(), r.log()), want)
+
+
+def _neighbor_agreement(X, labels, k=10):
+    from sklearn.neighbors import NearestNeighbors
+
+    idx = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X, return_distance=False)[:, 1:]
+    return float(np.mean(labels[idx] == labels[:, None]))
+
+
+def test_graph_makes_neighbors_share_clusters():
+    """Overlapping blobs: with the graph, neighbours in the input agree more often."""
+    X, _ = make_blobs(n_samples=400, centers=4, n_features=8, cluster_std=2.5, random_state=3)
+    X = X.astype(np.float32)
+    params = small_params(max_iter=200, lr=1e-3)
+    plain = STCClustering(4, n_neighbors=0, **params).fit(X)
+    graph = STCClustering(4, n_neighbors=10, consistency_weight=1.0, **params).fit(X)
+    assert _neighbor_agreement(X, graph.labels_) > _neighbor_agreement(X, plain.labels_)
+    assert graph.history_["time"]["graph"] > 0 and plain.history_["time"]["graph"] == 0
+
+
+def test_paper_parameters_switch_every_addition_off(blobs):
+    X, _ = blobs
+    stc = STCClustering(4, **small_params(neighbor_weight=0, n_neighbors=0)).fit(X)
+    assert stc.history_["pretrain_neighbor_loss"] == []
+    # the consistency weight is unused without a graph
+    same = STCClustering(
+        4, **small_params(neighbor_weight=0, n_neighbors=0, consistency_weight=5.0)
+    ).fit(X)
+    np.testing.assert_array_equal(stc.labels_, same.labels_)
+
+
+def test_neighbor_candidates_subsample_above_the_limit(blobs, monkeypatch):
+    X, _ = blobs
+    monkeypatch.setattr(STCClustering, "_graph_max_candidates", 100)
+    stc = STCClustering(4, **small_params()).fit(X)
+    assert adjusted_rand_score(blobs[1], stc.labels_) > 0.9
+
+
+@pytest.mark.parametrize("n_neighbors", [300, 1000])
+def test_n_neighbors_must_be_below_n_samples(blobs, n_neighbors):
+    X, _ = blobs
+    with pytest.raises(ValueError, match=f"n_neighbors={n_neighbors} should be < n_samples=300"):
+        STCClustering(4, **small_params(n_neighbors=n_neighbors)).fit(X)
