@@ -1,0 +1,289 @@
+"""The evaluation protocol shared by ``skstc run`` and the benchmark scripts.
+
+Every compared method is fitted on the *same* matrix with the same seeds, and every
+sample is scored (Hungarian ACC, NMI, ARI). Optionally a stratified, seeded held-out
+split measures how well a fitted model labels new texts: the methods are fitted on the
+rest, and the held-out rows are labelled by ``predict`` and scored with the
+cluster-to-class mapping learned on the training rows.
+
+Read more in the :ref:`User Guide <evaluation>`.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
+from sklearn.model_selection import train_test_split
+
+from .metrics import evaluate
+
+__all__ = [
+    "METHODS",
+    "evaluate_methods",
+    "load_embedded",
+    "machine_description",
+    "make_method",
+    "summarize",
+]
+
+#: Names accepted by :func:`make_method`, in the order of the benchmark tables.
+METHODS = ("k-means", "umap+k-means", "diffusion+k-means", "STC")
+
+
+def make_method(name: str, n_clusters: int, seed: int, stc_params: dict | None = None):
+    """An unfitted clusterer of the protocol.
+
+    Parameters
+    ----------
+    name : {"k-means", "umap+k-means", "diffusion+k-means", "STC"}
+        ``"k-means"``: ``KMeans(n_init=10)``; ``"umap+k-means"``:
+        :class:`~skstc.baselines.UMAPKMeans`; ``"diffusion+k-means"``:
+        :class:`~skstc.baselines.DiffusionKMeans`; ``"STC"``:
+        :class:`~skstc.STCClustering` with ``stc_params``.
+    n_clusters : int
+        Number of clusters.
+    seed : int
+        ``random_state`` of the method.
+    stc_params : dict, optional
+        Parameters of :class:`~skstc.STCClustering` other than the defaults
+        (``random_state`` is always ``seed``).
+
+    Returns
+    -------
+    estimator : clusterer with ``fit`` and ``predict``
+
+    Examples
+    --------
+    >>> from skstc.evaluation import make_method
+    >>> make_method("k-means", 3, seed=0)
+    KMeans(n_clusters=3, random_state=0)
+    """
+    from . import STCClustering
+    from .baselines import DiffusionKMeans, UMAPKMeans
+
+    if name == "k-means":
+        return KMeans(n_clusters, n_init=10, random_state=seed)
+    if name == "umap+k-means":
+        return UMAPKMeans(n_clusters, random_state=seed)
+    if name == "diffusion+k-means":
+        return DiffusionKMeans(n_clusters, random_state=seed)
+    if name == "STC":
+        return STCClustering(n_clusters, **{**(stc_params or {}), "random_state": seed})
+    raise ValueError(f"Unknown method {name!r}; choose one of {', '.join(METHODS)}.")
+
+
+class _PeakRSS:
+    """Peak resident set size of this process while the block runs (sampled every 20 ms)."""
+
+    def __enter__(self):
+        self.peak = self._rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._rss())
+
+    def _watch(self):
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self._rss())
+
+    @staticmethod
+    def _rss() -> int:
+        try:
+            with open("/proc/self/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _mapped_accuracy(y_train, labels_train, y_test, labels_test) -> float:
+    """ACC of ``labels_test`` under the cluster-to-class matching learned on the training rows.
+
+    Classes are integers; a cluster that has no training row, or is left unmatched,
+    counts as an error.
+    """
+    classes = np.unique(y_train)
+    clusters, inverse = np.unique(np.concatenate([labels_train, labels_test]), return_inverse=True)
+    n_train = len(labels_train)
+    counts = np.zeros((classes.size, clusters.size), dtype=np.int64)
+    np.add.at(counts, (np.searchsorted(classes, y_train), inverse[:n_train]), 1)
+    rows, cols = linear_sum_assignment(counts, maximize=True)
+    cluster_to_class = np.full(clusters.size, -1, dtype=np.int64)
+    cluster_to_class[cols] = classes[rows]
+    return float(np.mean(cluster_to_class[inverse[n_train:]] == y_test))
+
+
+def evaluate_methods(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    methods: Sequence[str] = METHODS,
+    seeds: Iterable[int] = (0,),
+    stc_params: dict | None = None,
+    holdout: float | None = None,
+    log: Callable[[str], None] | None = None,
+) -> list[dict]:
+    """Fit each method with each seed on ``X`` and score it against ``y``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The matrix every method clusters.
+    y : ndarray of shape (n_samples,)
+        Gold classes; the number of clusters is the number of classes.
+    methods : sequence of str, default=METHODS
+        Names of :func:`make_method`.
+    seeds : iterable of int, default=(0,)
+        One fit of every method per seed.
+    stc_params : dict, optional
+        Non-default parameters of :class:`~skstc.STCClustering`.
+    holdout : float, optional
+        When given, a split seeded by the seed (stratified by class unless a class has
+        a single row) keeps this fraction of the rows out of the fit; those rows are
+        labelled by ``predict`` and scored with the cluster-to-class mapping of the
+        training rows (rows with ``split="held-out"``).
+        The training rows are scored too (``split="train"``).
+    log : callable, optional
+        Called with one line per fit.
+
+    Returns
+    -------
+    rows : list of dict
+        One dict per method, seed and split with keys ``method``, ``seed``, ``split``
+        (``"all"``, ``"train"`` or ``"held-out"``), ``ACC``, ``NMI``, ``ARI``,
+        ``fit_s`` (seconds) and ``peak_mib`` (peak resident memory of the fit). STC
+        also gives a ``"STC before self-training"`` row (labels of its initial centroids).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from skstc.evaluation import evaluate_methods
+    >>> X, y = make_blobs(n_samples=120, centers=3, random_state=0)
+    >>> rows = evaluate_methods(X, y, methods=["k-means"], seeds=[0, 1])
+    >>> [(r["method"], r["seed"], r["ACC"]) for r in rows]
+    [('k-means', 0, 1.0), ('k-means', 1, 1.0)]
+    """
+    X = np.asarray(X)
+    y = np.asarray(y)
+    n_clusters = int(np.unique(y).size)
+    # stratified where every class can give a row to both sides
+    stratify = y if np.bincount(np.unique(y, return_inverse=True)[1]).min() >= 2 else None
+    rows = []
+    for seed in seeds:
+        if holdout:
+            train, test = train_test_split(
+                np.arange(len(y)), test_size=holdout, stratify=stratify, random_state=seed
+            )
+        else:
+            train, test = np.arange(len(y)), None
+        split = "train" if holdout else "all"
+        for name in methods:
+            model = make_method(name, n_clusters, seed, stc_params)
+            with _PeakRSS() as mem:
+                t0 = time.perf_counter()
+                labels = model.fit(X[train]).labels_
+                seconds = time.perf_counter() - t0
+            base = {"method": name, "seed": seed, "split": split}
+            if name == "STC":
+                rows.append({**base, "method": "STC before self-training",
+                             **evaluate(y[train], model.init_labels_),
+                             "fit_s": float("nan"), "peak_mib": float("nan")})
+            rows.append({**base, **evaluate(y[train], labels), "fit_s": seconds,
+                         "peak_mib": mem.peak / 2**20})
+            if test is not None:
+                acc = _mapped_accuracy(y[train], labels, y[test], model.predict(X[test]))
+                rows.append({**base, "split": "held-out", "ACC": acc, "NMI": float("nan"),
+                             "ARI": float("nan"), "fit_s": float("nan"),
+                             "peak_mib": float("nan")})
+            if log is not None:
+                log(f"seed {seed} {name}: ACC {100 * rows[-1]['ACC']:.1f} ({seconds:.1f}s)")
+    return rows
+
+
+def summarize(rows: Sequence[dict]) -> list[dict]:
+    """Mean and standard deviation over seeds of each method and split.
+
+    Returns one dict per (method, split), in first-seen order, with ``n_seeds`` and,
+    for each of ACC, NMI, ARI, the mean and std in percent (``ACC``, ``ACC_std``, ...),
+    the median ``fit_s`` and the largest ``peak_mib``.
+
+    Examples
+    --------
+    >>> from skstc.evaluation import summarize
+    >>> rows = [{"method": "k-means", "seed": s, "split": "all", "ACC": a, "NMI": a,
+    ...          "ARI": a, "fit_s": 1.0, "peak_mib": 10.0} for s, a in [(0, .5), (1, .7)]]
+    >>> summarize(rows)[0]["ACC"], summarize(rows)[0]["ACC_std"]
+    (60.0, 10.0)
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["method"], row["split"]), []).append(row)
+    out = []
+    for (method, split), group in groups.items():
+        summary = {"method": method, "split": split, "n_seeds": len(group)}
+        for metric in ("ACC", "NMI", "ARI"):
+            values = 100 * np.array([r[metric] for r in group], dtype=float)
+            summary[metric] = float(np.round(values.mean(), 10))
+            summary[f"{metric}_std"] = float(np.round(values.std(), 10))
+        secs = np.array([r["fit_s"] for r in group], dtype=float)
+        peak = np.array([r["peak_mib"] for r in group], dtype=float)
+        summary["fit_s"] = float("nan") if np.isnan(secs).all() else float(np.nanmedian(secs))
+        summary["peak_mib"] = float("nan") if np.isnan(peak).all() else float(np.nanmax(peak))
+        out.append(summary)
+    return out
+
+
+def load_embedded(
+    dataset: str,
+    embedding: str,
+    *,
+    data_home=None,
+    cache_dir: str | None = None,
+    subsample: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A benchmark data set as an embedding matrix and its classes ``0..K-1``.
+
+    ``subsample`` keeps that many texts drawn at random (seed 0). The embedding is cached
+    in ``cache_dir`` (see :func:`skstc.embeddings.embed_cached`).
+    """
+    from .datasets import load_dataset
+    from .embeddings import embed_cached
+
+    texts, y = load_dataset(dataset, data_home=data_home, return_X_y=True)
+    if subsample and subsample < len(texts):
+        idx = np.sort(np.random.RandomState(0).choice(len(texts), subsample, replace=False))
+        texts, y = [texts[i] for i in idx], y[idx]
+    y = np.unique(y, return_inverse=True)[1]
+    return embed_cached(texts, embedding, cache_dir=cache_dir), y
+
+
+def machine_description() -> str:
+    """One line naming the CPU, core count and library versions."""
+    import sklearn
+    import torch
+
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} "
+            f"({torch.get_num_threads()} threads), scikit-learn {sklearn.__version__}, "
+            f"Python {platform.python_version()}, {platform.system()} {platform.machine()}")

@@ -1,0 +1,78 @@
+import numpy as np
+import pytest
+from conftest import small_params
+from sklearn.datasets import make_blobs
+
+from skstc.evaluation import (
+    METHODS,
+    _mapped_accuracy,
+    evaluate_methods,
+    make_method,
+    summarize,
+)
+
+
+@pytest.fixture(scope="module")
+def blobs4():
+    X, y = make_blobs(n_samples=200, centers=4, n_features=8, random_state=0)
+    return X.astype(np.float32), y
+
+
+def test_rows_for_every_method_and_seed(blobs4):
+    X, y = blobs4
+    rows = evaluate_methods(X, y, methods=["k-means", "diffusion+k-means", "STC"],
+                            seeds=[0, 1], stc_params=small_params(random_state=None))
+    methods = [r["method"] for r in rows]
+    assert methods.count("k-means") == 2 and methods.count("STC") == 2
+    assert methods.count("STC before self-training") == 2
+    assert {r["split"] for r in rows} == {"all"}
+    for r in rows:
+        assert 0 <= r["ACC"] <= 1 and 0 <= r["NMI"] <= 1
+    km = [r for r in rows if r["method"] == "k-means"]
+    assert all(r["ACC"] == 1.0 and r["fit_s"] > 0 and r["peak_mib"] > 0 for r in km)
+
+
+def test_holdout_scores_new_rows(blobs4):
+    X, y = blobs4
+    rows = evaluate_methods(X, y, methods=["k-means"], seeds=[0], holdout=0.25)
+    by_split = {r["split"]: r for r in rows}
+    assert set(by_split) == {"train", "held-out"}
+    assert by_split["held-out"]["ACC"] == 1.0  # separated blobs: new rows land right
+
+
+def test_holdout_without_stratification_when_a_class_is_a_singleton():
+    X, y = make_blobs(n_samples=60, centers=3, random_state=0)
+    y = y.copy()
+    y[0] = 3  # a class of one row cannot be stratified
+    rows = evaluate_methods(X, y, methods=["k-means"], seeds=[0], holdout=0.2)
+    assert [r["split"] for r in rows] == ["train", "held-out"]
+
+
+def test_mapped_accuracy_uses_the_training_mapping():
+    # training: cluster 5 is class 0, cluster 7 is class 1
+    y_train, l_train = np.array([0, 0, 1, 1]), np.array([5, 5, 7, 7])
+    assert _mapped_accuracy(y_train, l_train, np.array([1, 0]), np.array([7, 5])) == 1.0
+    # the mapping is not re-learned on the test rows
+    assert _mapped_accuracy(y_train, l_train, np.array([1, 0]), np.array([5, 7])) == 0.0
+    # a cluster unseen in training is an error
+    assert _mapped_accuracy(y_train, l_train, np.array([0]), np.array([9])) == 0.0
+
+
+def test_summarize_mean_std_and_order():
+    rows = [
+        {"method": m, "seed": s, "split": "all", "ACC": a, "NMI": a, "ARI": a,
+         "fit_s": 2.0 * (s + 1), "peak_mib": 10.0 + s}
+        for m, s, a in [("b", 0, 0.2), ("a", 0, 0.5), ("b", 1, 0.4), ("a", 1, 0.7)]
+    ]
+    out = summarize(rows)
+    assert [o["method"] for o in out] == ["b", "a"]
+    assert out[0]["ACC"] == pytest.approx(30.0) and out[0]["ACC_std"] == pytest.approx(10.0)
+    assert out[0]["fit_s"] == 3.0 and out[0]["peak_mib"] == 11.0 and out[0]["n_seeds"] == 2
+
+
+def test_make_method_names():
+    for name in METHODS:
+        est = make_method(name, 3, seed=0)
+        assert est.get_params()["n_clusters"] == 3 and est.random_state == 0
+    with pytest.raises(ValueError, match="Unknown method"):
+        make_method("dbscan", 3, seed=0)
