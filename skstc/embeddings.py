@@ -522,7 +522,10 @@ class TfidfSVDEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
 
 
 #: Names accepted by :func:`make_embedding` (and the ``skstc`` command).
-EMBEDDINGS = ("tfidf", "sif", "minilm")
+EMBEDDINGS = ("tfidf", "sif", "minilm", "minilm+tfidf")
+
+#: Weight of the keyword (TF-IDF + SVD) view in ``"minilm+tfidf"``; the sentence view has 1.
+KEYWORD_VIEW_WEIGHT = 0.75
 
 
 def make_embedding(name: str, *, n_components: int = 100, random_state: int | None = 0):
@@ -531,10 +534,14 @@ def make_embedding(name: str, *, n_components: int = 100, random_state: int | No
     * ``"tfidf"``: :class:`TfidfSVDEmbedding` (TF-IDF, truncated SVD, L2 normalisation).
     * ``"sif"``: :class:`SIFEmbedding` with PPMI word vectors learned on the texts.
     * ``"minilm"``: :class:`SentenceEmbedding` with all-MiniLM-L6-v2 (``skstc[text]``).
+    * ``"minilm+tfidf"``: two views side by side, a
+      :class:`~sklearn.pipeline.FeatureUnion` of the L2-normalised MiniLM embedding
+      (weight 1) and ``"tfidf"`` (weight ``KEYWORD_VIEW_WEIGHT`` = 0.75): what the
+      sentence encoder knows of meaning, and the rare keywords it blurs.
 
     Parameters
     ----------
-    name : {"tfidf", "sif", "minilm"}
+    name : {"tfidf", "sif", "minilm", "minilm+tfidf"}
         Embedding.
     n_components : int, default=100
         Output dimension of ``"tfidf"`` (SVD components) and ``"sif"`` (word vectors).
@@ -559,4 +566,43 @@ def make_embedding(name: str, *, n_components: int = 100, random_state: int | No
         return SIFEmbedding(n_dims=n_components, random_state=random_state)
     if name == "minilm":
         return SentenceEmbedding()
+    if name == "minilm+tfidf":
+        from sklearn.pipeline import FeatureUnion, make_pipeline
+        from sklearn.preprocessing import Normalizer
+
+        return FeatureUnion(
+            [
+                ("minilm", make_pipeline(SentenceEmbedding(), Normalizer())),
+                ("tfidf", TfidfSVDEmbedding(n_components, random_state=random_state)),
+            ],
+            transformer_weights={"minilm": 1.0, "tfidf": KEYWORD_VIEW_WEIGHT},
+        )
     raise ValueError(f"Unknown embedding {name!r}; choose one of {', '.join(EMBEDDINGS)}.")
+
+
+def default_cache_dir() -> str:
+    """Embedding cache: ``$SKSTC_CACHE``, else ``$XDG_CACHE_HOME/skstc`` or ``~/.cache/skstc``."""
+    if os.environ.get("SKSTC_CACHE"):
+        return os.environ["SKSTC_CACHE"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "skstc")
+
+
+def _embed(texts: list[str], embedding: str, seed: int) -> np.ndarray:
+    transformer = make_embedding(embedding, random_state=seed)
+    return np.asarray(transformer.fit_transform(texts), dtype=np.float32)
+
+
+def embed_cached(
+    texts: list[str], embedding: str, *, cache_dir: str | None, seed: int = 0
+) -> np.ndarray:
+    """``make_embedding(embedding).fit_transform(texts)`` as float32, cached on disk.
+
+    The cache (:class:`joblib.Memory` in ``cache_dir``; None disables it) is keyed by the
+    texts, the embedding name and the seed of its SVDs.
+    """
+    if cache_dir is None:
+        return _embed(texts, embedding, seed)
+    from joblib import Memory
+
+    return Memory(cache_dir, verbose=0).cache(_embed)(texts, embedding, seed)

