@@ -46,8 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reproduce import machine  # noqa: E402
+from skstc.evaluation import load_embedded, machine_description
 
 DEFAULT_SCALING = {"pretrain_epochs": 1, "max_iter": 300, "update_interval": 100, "tol": 0.0}
 
@@ -84,13 +83,12 @@ def make_data(path: Path, n: int, n_features: int, n_centers: int = 20, seed: in
 
 def real_data(path: Path, spec: str) -> int:
     """Write the embedding ``dataset:embedding`` to ``path`` (.npy); return its class count."""
-    from skstc.cli import default_cache_dir, embed
-    from skstc.datasets import load_dataset
+    from skstc.embeddings import default_cache_dir
 
     name, _, embedding = spec.partition(":")
-    bunch = load_dataset(name)
-    np.save(path, embed(bunch.data, embedding, cache_dir=default_cache_dir()))
-    return len(bunch.target_names)
+    X, y = load_embedded(name, embedding, cache_dir=default_cache_dir())
+    np.save(path, X)
+    return int(y.max() + 1)
 
 
 def _macs(dims: list[int]) -> int:
@@ -214,7 +212,8 @@ def run(args) -> str:
         f"Produced by `python benchmarks/speed.py {shlex.join(args.argv)}` on "
         f"{time.strftime('%Y-%m-%d')}.",
         "",
-        f"- Machine: {machine()}; fits ran with {threads} torch threads on {result['device']}",
+        f"- Machine: {machine_description()}; "
+        f"fits ran with {threads} torch threads on {result['device']}",
         "- Measured matmul rate (torch.mm, 2048 × 2048, best of 10): "
         + ", ".join(f"{k} **{v:.0f} GFLOP/s**" for k, v in peaks.items()),
         f"- Data: `scaling` rows: synthetic mixture of 20 Gaussians, {args.features} float32 "

@@ -1,8 +1,8 @@
 """The ``skstc`` command: reproduce the benchmarks, or cluster your own texts.
 
-``skstc run`` fits STC and a k-means baseline on a benchmark data set and prints
-ACC / NMI / ARI with per-phase timings; ``skstc cluster`` clusters a text or CSV
-file and writes the labels. Embeddings are cached on disk with ``joblib.Memory``.
+``skstc run`` fits STC and its peers on a benchmark data set with the protocol of
+:mod:`skstc.evaluation` and prints ACC / NMI / ARI; ``skstc cluster`` clusters a text
+or CSV file and writes the labels. Embeddings are cached on disk with ``joblib.Memory``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from ._stc import STCClustering as _STC
+from .datasets import DATASETS
+from .embeddings import EMBEDDINGS
+from .evaluation import METHODS
+
+_STC_CONSTRAINTS = _STC._parameter_constraints
 
 __all__ = ["main"]
 
@@ -31,101 +37,49 @@ def _say(args, msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
-def default_cache_dir() -> str:
-    """Embedding cache: ``$SKSTC_CACHE``, else ``$XDG_CACHE_HOME/skstc`` or ``~/.cache/skstc``."""
-    if os.environ.get("SKSTC_CACHE"):
-        return os.environ["SKSTC_CACHE"]
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "skstc")
-
-
 def _cache_dir(args) -> str | None:
+    from .embeddings import default_cache_dir
+
     if args.no_cache:
         return None
     return args.cache_dir or default_cache_dir()
 
 
-def _embed_texts(texts: list[str], embedding: str, seed: int) -> np.ndarray:
-    from .embeddings import make_embedding
-
-    return np.asarray(make_embedding(embedding, random_state=seed).fit_transform(texts),
-                      dtype=np.float32)
+#: Options of the command that set the STCClustering parameter of the same name.
+_STC_OPTIONS = ("max_iter", "pretrain_epochs", "update_interval", "batch_size", "lr", "tol",
+                "neighbor_weight", "perplexity", "n_neighbors", "consistency_weight")
 
 
-def embed(texts: list[str], embedding: str, *, cache_dir: str | None, seed: int = 0):
-    """Embed ``texts``, reusing an on-disk cache keyed by the texts, embedding and seed."""
-    if cache_dir is None:
-        return _embed_texts(texts, embedding, seed)
-    from joblib import Memory
-
-    return Memory(cache_dir, verbose=0).cache(_embed_texts)(texts, embedding, seed)
-
-
-def _stc(args, n_clusters: int, seed: int):
-    from . import STCClustering
-
-    params = dict(
-        n_clusters=n_clusters,
-        init=args.init,
-        random_state=seed,
-        device=args.device,
-        precision=args.precision,
-        verbose=0 if args.quiet else args.verbose,
-    )
-    for name in ("max_iter", "pretrain_epochs", "update_interval", "batch_size", "lr", "tol",
-                 "neighbor_weight", "perplexity"):
-        value = getattr(args, name)
-        if value is not None:
-            params[name] = value
-    return STCClustering(**params)
+def _stc_params(args) -> dict:
+    """The STCClustering parameters the command line sets (others keep their defaults)."""
+    params = dict(init=args.init, device=args.device, precision=args.precision,
+                  verbose=0 if args.quiet else args.verbose)
+    params.update({name: getattr(args, name) for name in _STC_OPTIONS
+                   if getattr(args, name) is not None})
+    return params
 
 
 def _cmd_run(args) -> int:
-    from sklearn.cluster import KMeans
+    from .evaluation import evaluate_methods, load_embedded, summarize
 
-    from .datasets import load_dataset
-    from .metrics import evaluate
-
-    texts, y = load_dataset(args.dataset, data_home=args.data_home, return_X_y=True)
-    n_clusters = args.n_clusters or int(y.max() + 1)
-    _say(args, f"loaded {args.dataset}: {len(texts)} texts, {n_clusters} clusters")
     t0 = time.perf_counter()
-    X = embed(texts, args.embedding, cache_dir=_cache_dir(args))
-    t_embed = time.perf_counter() - t0
-    _say(args, f"embedded with {args.embedding}: {X.shape} in {t_embed:.1f}s")
-
-    rows = {"k-means": [], "STC (before self-training)": [], "STC": []}
-    times = {"k-means": [], "pretrain": [], "init": [], "self_train": []}
-    for run in range(args.runs):
-        seed = args.seed + run
-        t0 = time.perf_counter()
-        km = KMeans(n_clusters, n_init=10, random_state=seed).fit_predict(X)
-        times["k-means"].append(time.perf_counter() - t0)
-        rows["k-means"].append(evaluate(y, km))
-        _say(args, f"seed {seed}: fitting STC")
-        stc = _stc(args, n_clusters, seed)
-        labels = stc.fit_predict(X)
-        rows["STC (before self-training)"].append(evaluate(y, stc.init_labels_))
-        rows["STC"].append(evaluate(y, labels))
-        for phase in ("pretrain", "init", "self_train"):
-            times[phase].append(stc.history_["time"][phase])
-        if not args.quiet:
-            print(f"seed {seed}: k-means ACC {rows['k-means'][-1]['ACC']:.4f}, "
-                  f"STC ACC {rows['STC'][-1]['ACC']:.4f}", file=sys.stderr, flush=True)
-
-    seeds = f"{args.seed}" if args.runs == 1 else f"{args.seed}..{args.seed + args.runs - 1}"
+    X, y = load_embedded(args.dataset, args.embedding, data_home=args.data_home,
+                         cache_dir=_cache_dir(args))
+    n_clusters = int(y.max() + 1)
+    _say(args, f"loaded {args.dataset} embedded with {args.embedding}: {X.shape}, "
+               f"{n_clusters} classes, in {time.perf_counter() - t0:.1f}s")
+    seeds = range(args.seed, args.seed + args.runs)
+    rows = evaluate_methods(X, y, methods=args.methods, seeds=seeds,
+                            stc_params=_stc_params(args), log=lambda msg: _say(args, msg))
+    label = f"{args.seed}" if args.runs == 1 else f"{args.seed}..{args.seed + args.runs - 1}"
     print(f"dataset={args.dataset} embedding={args.embedding} n_clusters={n_clusters} "
-          f"seeds={seeds} init={args.init}")
-    print(f"{'method':<28} {'ACC':>15} {'NMI':>15} {'ARI':>15}")
-    for method, scores in rows.items():
-        cells = []
-        for metric in ("ACC", "NMI", "ARI"):
-            v = np.array([s[metric] for s in scores]) * 100
-            cells.append(f"{v.mean():6.2f}" + (f" ± {v.std():5.2f}" if args.runs > 1 else ""))
-        print(f"{method:<28} " + " ".join(f"{c:>15}" for c in cells))
-    print("seconds per run: embedding {:.1f} (once, cached after), k-means {:.1f}, "
-          "pretrain {:.1f}, init {:.1f}, self-training {:.1f}".format(
-              t_embed, *(float(np.mean(times[k])) for k in times)))
+          f"seeds={label}")
+    print(f"{'method':<26} {'ACC':>15} {'NMI':>15} {'ARI':>15} {'fit s':>7}")
+    for s in summarize(rows):
+        cells = [f"{s[m]:6.2f}" + (f" ± {s[m + '_std']:5.2f}" if args.runs > 1 else "")
+                 for m in ("ACC", "NMI", "ARI")]
+        secs = "" if np.isnan(s["fit_s"]) else f"{s['fit_s']:.1f}"
+        print(f"{s['method']:<26} " + " ".join(f"{c:>15}" for c in cells) + f" {secs:>7}")
     return 0
 
 
@@ -167,15 +121,18 @@ def _top_terms(texts: list[str], labels: np.ndarray, n_clusters: int, n_terms: i
 
 
 def _cmd_cluster(args) -> int:
+    from . import STCClustering
+    from .embeddings import embed_cached
+
     path = Path(args.input)
     texts = _read_texts(path, args.column)
     if len(texts) < args.n_clusters:
         raise CLIError(f"{path}: {len(texts)} texts, fewer than --n-clusters {args.n_clusters}")
     _say(args, f"read {len(texts)} texts from {path}")
     t0 = time.perf_counter()
-    X = embed(texts, args.embedding, cache_dir=_cache_dir(args))
+    X = embed_cached(texts, args.embedding, cache_dir=_cache_dir(args))
     _say(args, f"embedded with {args.embedding}: {X.shape} in {time.perf_counter() - t0:.1f}s")
-    stc = _stc(args, args.n_clusters, args.seed)
+    stc = STCClustering(args.n_clusters, random_state=args.seed, **_stc_params(args))
     labels = stc.fit_predict(X)
     out = Path(args.output)
     with out.open("w", encoding="utf-8", newline="") as f:
@@ -194,23 +151,30 @@ def _cmd_cluster(args) -> int:
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--embedding", choices=("tfidf", "sif", "minilm"), default="tfidf",
+    p.add_argument("--embedding", choices=EMBEDDINGS, default="tfidf",
                    help="text embedding (default: tfidf = TF-IDF + SVD(100) + L2)")
-    p.add_argument("--init", choices=("kmeans", "kmeans++", "kmeans-input"), default="kmeans")
+    p.add_argument("--init", choices=sorted(_STC_CONSTRAINTS["init"][0].options),
+                   default="kmeans")
     p.add_argument("--max-iter", dest="max_iter", type=int, default=None)
     p.add_argument("--pretrain-epochs", dest="pretrain_epochs", type=int, default=None)
     p.add_argument("--neighbor-weight", dest="neighbor_weight", type=float, default=None,
-                   help="weight of the neighbourhood (t-SNE) term of the pretraining; "
+                   help="weight of the neighbor (t-SNE) term of the pretraining; "
                         "0 = the paper's plain autoencoder")
     p.add_argument("--perplexity", type=float, default=None,
-                   help="perplexity of the neighbourhood term")
+                   help="perplexity of the neighbor term")
+    p.add_argument("--n-neighbors", dest="n_neighbors", type=int, default=None,
+                   help="size of the k-nearest-neighbor graph of the self-training; "
+                        "0 = the paper's self-training")
+    p.add_argument("--consistency-weight", dest="consistency_weight", type=float,
+                   default=None, help="weight of the neighbor-consistency loss")
     p.add_argument("--update-interval", dest="update_interval", type=int, default=None)
     p.add_argument("--batch-size", dest="batch_size", type=int, default=None)
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--tol", type=float, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    p.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
+    p.add_argument("--precision", default="auto",
+                   choices=sorted(_STC_CONSTRAINTS["precision"][0].options),
                    help="arithmetic of the training passes (auto: bfloat16 where native)")
     p.add_argument("--data-home", dest="data_home", default=None,
                    help="folder of the data sets (default: $SKSTC_DATA or ~/skstc_data)")
@@ -231,13 +195,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="STC vs k-means on a benchmark data set")
-    run.add_argument("--dataset", required=True,
-                     choices=("stackoverflow", "searchsnippets", "biomedical", "tweet",
-                              "googlenews", "googlenews-TS", "googlenews-T", "googlenews-S",
-                              "agnews"))
+    run.add_argument("--dataset", required=True, choices=[*DATASETS, "googlenews"])
     run.add_argument("--runs", type=int, default=1, help="number of seeds (mean ± std)")
-    run.add_argument("--n-clusters", dest="n_clusters", type=int, default=None,
-                     help="default: the number of classes")
+    run.add_argument("--methods", nargs="+", default=["k-means", "STC"], choices=METHODS,
+                     help="methods to compare on the same matrix (default: k-means STC)")
     _add_common(run)
     run.set_defaults(func=_cmd_run)
 
@@ -256,10 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``skstc`` command; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
-    for name in ("runs", "n_clusters", "max_iter", "pretrain_epochs", "update_interval",
-                 "batch_size", "top_terms"):
+    # the STCClustering options are validated by the estimator; these are the command's own
+    for name in ("runs", "top_terms"):
         value = getattr(args, name, None)
-        if value is not None and value < (0 if name in ("max_iter", "pretrain_epochs") else 1):
+        if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be positive, got {value}")
     if args.quiet:
         os.environ.setdefault("TQDM_DISABLE", "1")

@@ -78,11 +78,11 @@ def test_ablation_smoke(needs_data, capsys):
     assert "seeds [0, 1]" in out and "k-means" in out
     rows = [line.split() for line in out.splitlines() if line.startswith('{"max_iter": 10')]
     assert len(rows) == 6  # 2 configurations x (2 seeds + their mean)
-    per_seed = [r for r in rows if r[-6] in ("0", "1")]
-    means = [r for r in rows if r[-6] == "mean"]
+    per_seed = [r for r in rows if r[-5] in ("0", "1")]
+    means = [r for r in rows if r[-5] == "mean"]
     assert len(per_seed) == 4 and len(means) == 2
-    acc_after = [float(r[-3]) for r in per_seed[:2]]
-    assert float(means[0][-3]) == pytest.approx(np.mean(acc_after), abs=0.051)
+    acc_after = [float(r[-2]) for r in per_seed[:2]]
+    assert float(means[0][-2]) == pytest.approx(np.mean(acc_after), abs=0.051)
 
 
 def test_speed_smoke(tmp_path):

@@ -96,9 +96,9 @@ def test_run_smoke_on_real_data(tmp_path, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert "dataset=tweet embedding=tfidf n_clusters=89" in out
-    for method in ("k-means", "STC (before self-training)", "STC "):
+    for method in ("k-means", "STC before self-training", "STC "):
         assert method in out
-    assert "self-training" in out
+    assert "fit s" in out
 
 
 def test_python_dash_m_entry_point():
@@ -109,10 +109,10 @@ def test_python_dash_m_entry_point():
 
 @pytest.mark.parametrize("precision", ["auto", "float32", "bfloat16"])
 def test_precision_option_reaches_the_estimator(precision):
-    from skstc.cli import _parser, _stc
+    from skstc.cli import _parser, _stc_params
 
     args = _parser().parse_args(["run", "--dataset", "tweet", "--precision", precision])
-    assert _stc(args, n_clusters=3, seed=0).precision == precision
+    assert _stc_params(args)["precision"] == precision
 
 
 def test_precision_option_rejects_unknown_values(capsys):
@@ -122,12 +122,30 @@ def test_precision_option_rejects_unknown_values(capsys):
     assert "invalid choice: 'float16'" in capsys.readouterr().err
 
 
-def test_neighborhood_options_reach_the_estimator():
-    from skstc.cli import _parser, _stc
+def test_neighbor_options_reach_the_estimator():
+    from skstc.cli import _parser, _stc_params
 
     args = _parser().parse_args(["run", "--dataset", "tweet", "--neighbor-weight", "0",
-                                 "--perplexity", "10"])
-    stc = _stc(args, n_clusters=3, seed=0)
+                                 "--perplexity", "10", "--n-neighbors", "0",
+                                 "--consistency-weight", "0.5"])
+    stc = STCClustering(3, **_stc_params(args))
     assert (stc.neighbor_weight, stc.perplexity) == (0.0, 10.0)
-    default = _stc(_parser().parse_args(["run", "--dataset", "tweet"]), n_clusters=3, seed=0)
-    assert default.neighbor_weight == STCClustering().neighbor_weight
+    assert (stc.n_neighbors, stc.consistency_weight) == (0, 0.5)
+    default = STCClustering(3, **_stc_params(_parser().parse_args(["run", "--dataset", "tweet"])))
+    for name in ("neighbor_weight", "n_neighbors", "consistency_weight"):
+        assert getattr(default, name) == getattr(STCClustering(), name)
+
+
+def test_estimator_validates_the_options(capsys):
+    code = main(["run", "--dataset", "tweet", "--max-iter", "-1", "--no-cache"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "skstc: error: The 'max_iter' parameter of STCClustering" in err
+
+
+def test_run_compares_peers(tmp_path, capsys):
+    code = main(["run", "--dataset", "tweet", "--embedding", "tfidf", "--methods", "k-means",
+                 "diffusion+k-means", "--cache-dir", str(tmp_path), "--quiet"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "diffusion+k-means" in out and "STC" not in out
