@@ -171,11 +171,11 @@ def _fmt_row(kind: str, r: dict, peaks: dict) -> str:
 def run(args) -> str:
     import torch
 
-    from skstc._stc import _native_bfloat16
+    from skstc._device import native_bfloat16
 
     scaling = {**DEFAULT_SCALING, **json.loads(args.scaling_params)}
     peaks = {"float32": matmul_gflops()}
-    if _native_bfloat16(torch.device("cpu")):
+    if native_bfloat16(torch.device("cpu")):
         peaks["bfloat16"] = matmul_gflops(dtype="bfloat16")
     rows, notes = [], []
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import sys
 import time
 import warnings
@@ -23,8 +22,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._device import cpu_copy, resolve_device, resolve_precision
 from ._graph import knn_graph
 from ._nn import AutoEncoder
+from ._scaling import fit_scaling, scaled_tensor
 from ._training import (
     encode,
     init_centers,
@@ -35,104 +36,10 @@ from ._training import (
 )
 
 
-def _resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; other values as torch understands them."""
-    if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device={device!r} is not a valid torch device: {exc}") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} was requested but CUDA is not available on this machine; "
-            "use device='cpu' or device='auto'."
-        )
-    return resolved
-
-
-def _native_bfloat16(device: torch.device) -> bool:
-    """Whether ``device`` computes bfloat16 matrix products natively (fast)."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported(including_emulation=False)
-    if device.type == "cpu":
-        # private helpers (torch >= 2.1); without them, assume no native support
-        avx512_bf16 = getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
-        amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
-        return bool(avx512_bf16() or amx())
-    return False
-
-
-def _resolve_precision(precision: str, device: torch.device) -> str:
-    """``"auto"`` -> ``"bfloat16"`` where ``device`` has native bfloat16, else ``"float32"``."""
-    if precision == "auto":
-        return "bfloat16" if _native_bfloat16(device) else "float32"
-    if precision == "bfloat16" and device.type not in ("cpu", "cuda"):
-        raise ValueError(
-            f"precision='bfloat16' is supported on CPU and CUDA devices, not {device.type!r}; "
-            "use precision='float32'."
-        )
-    return precision
-
-
-def _chunks(X: np.ndarray):
-    """Row blocks of about 2**20 values: statistics and copies never hold a second full X."""
-    step = max(1, 2**20 // max(1, X.shape[1]))
-    for start in range(0, X.shape[0], step):
-        yield X[start : start + step]
-
-
-def _squared_deviations(block: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    """Column sums of ``(block - offset)²`` with one float64 temporary."""
-    centred = block - offset
-    centred *= centred
-    return centred.sum(axis=0)
-
-
-def _scaled_block(block: np.ndarray, offset: np.ndarray, divisor: np.ndarray) -> np.ndarray:
-    """``(block - offset) / divisor`` in float64 with one temporary."""
-    scaled = block - offset
-    scaled /= divisor
-    return scaled
-
-
-def _fit_scaling(X: np.ndarray, scale: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """Per-column offset and divisor of the input scaling; constant columns divide by 1.
-
-    Computed in row blocks in float64, so that a (memory-mapped) X is read, never copied.
-    """
-    n_features = X.shape[1]
-    if scale is None:
-        return np.zeros(n_features), np.ones(n_features)
-    if scale == "minmax":
-        offset = np.min([b.min(axis=0) for b in _chunks(X)], axis=0).astype(np.float64)
-        divisor = np.max([b.max(axis=0) for b in _chunks(X)], axis=0) - offset
-    else:
-        offset = sum(b.sum(axis=0, dtype=np.float64) for b in _chunks(X)) / X.shape[0]
-        ssq = sum(_squared_deviations(block, offset) for block in _chunks(X))
-        divisor = np.sqrt(ssq / X.shape[0])
-        if scale == "global":
-            # one divisor for all columns: unit mean variance, geometry kept
-            divisor = np.full(n_features, np.sqrt(np.mean(divisor**2)))
-    max_abs = max(float(np.abs(b).max()) for b in _chunks(X))
-    tiny = 1e-12 * max(1.0, max_abs)
-    divisor = np.where(divisor > tiny, divisor, 1.0)
-    return offset, divisor
-
-
-def _is_str(value, name: str) -> bool:
+def _is_named(value, name: str) -> bool:
     """``value == name`` for a string ``value``; False for arrays."""
     return isinstance(value, str) and value == name
 
-
-def _scaled_tensor(X: np.ndarray, offset: np.ndarray, divisor: np.ndarray) -> torch.Tensor:
-    """``(X - offset) / divisor`` as a float32 CPU tensor, computed in row blocks (one copy)."""
-    out = np.empty(X.shape, dtype=np.float32)
-    start = 0
-    for block in _chunks(X):
-        out[start : start + len(block)] = _scaled_block(block, offset, divisor)
-        start += len(block)
-    return torch.from_numpy(out)
 
 
 class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
@@ -170,17 +77,17 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
     pretrain_lr : float, default=1e-3
         Adam learning rate of the pretraining.
     neighbor_weight : float, default=2.0
-        Weight λ of a neighbourhood-preserving term in the pretraining: parametric
+        Weight λ of a neighbor-preserving term in the pretraining: parametric
         t-SNE on each mini-batch, with the Student-t kernel of Q in the latent space,
-        so that texts that are neighbours in the input stay neighbours in the space
+        so that texts that are neighbors in the input stay neighbors in the space
         that k-means and self-training see. The batch loss is ``MSE + λ · MSE · KL``
         (the second MSE held constant): the term is weighted relative to the current
         reconstruction error, which keeps one λ right for inputs that are easy
         (TF-IDF + SVD) and hard (sentence embeddings) to reconstruct. 0 gives the
         paper's plain autoencoder (see the user guide).
     perplexity : float, default=10.0
-        Perplexity of the input affinities of the neighbourhood term: roughly the
-        number of neighbours each sample keeps close, within its mini-batch.
+        Perplexity of the input affinities of the neighbor term: roughly the
+        number of neighbors each sample keeps close, within its mini-batch.
     n_neighbors : int, default=10
         Size of the k-nearest-neighbor graph of the scaled input (exact, Euclidean,
         built once before self-training) that self-training uses: the target P is
@@ -240,7 +147,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Number of self-training steps run.
     history_ : dict of list
         ``pretrain_loss`` (reconstruction MSE per epoch), ``pretrain_neighbor_loss``
-        (neighbourhood term per epoch, empty when ``neighbor_weight=0``), and per
+        (neighbor term per epoch, empty when ``neighbor_weight=0``), and per
         refresh of P: ``iteration``, ``kl_loss``, ``delta_label``,
         ``n_empty_clusters``; ``time`` holds the seconds spent in each phase
         (``pretrain``, ``init``, ``graph``, ``self_train``).
@@ -384,10 +291,6 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
             if not np.all(np.isfinite(init)):
                 raise ValueError("init contains NaN or infinity.")
 
-    def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
-        """Scaled float32 tensor on the CPU (one copy of X)."""
-        return _scaled_tensor(X, self._offset, self._divisor)
-
     def _validate(self, X, *, reset: bool) -> np.ndarray:
         return validate_data(
             self,
@@ -416,8 +319,8 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         """
         X = self._validate(X, reset=True)
         self._check_params_vs_input(X)
-        device = _resolve_device(self.device)
-        precision = _resolve_precision(self.precision, device)
+        device = resolve_device(self.device)
+        precision = resolve_precision(self.precision, device)
         autocast_dtype = torch.bfloat16 if precision == "bfloat16" else None
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -426,8 +329,8 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
 
         # Nothing is stored on self before training ends: an interrupted or failed fit
         # leaves the estimator exactly as it was.
-        offset, divisor = _fit_scaling(X, self.scale)
-        Xt = _scaled_tensor(X, offset, divisor)
+        offset, divisor = fit_scaling(X, self.scale)
+        Xt = scaled_tensor(X, offset, divisor)
         if device.type != "cpu":
             Xt = Xt.to(device)
         fork_devices = [device] if device.type == "cuda" else []
@@ -464,7 +367,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
             centers0 = init_centers(
                 Z,
                 self.n_clusters,
-                X=Xt.cpu().numpy() if _is_str(self.init, "kmeans-input") else None,
+                X=Xt.cpu().numpy() if _is_named(self.init, "kmeans-input") else None,
                 init=self.init,
                 n_init=self.n_init,
                 max_samples=self._init_max_samples,
@@ -527,7 +430,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         self.init_labels_ = init_labels
         self.history_ = {
             "pretrain_loss": pretrain_loss,
-            "pretrain_neighbor_loss": pretrain_losses["neighborhood"],
+            "pretrain_neighbor_loss": pretrain_losses["neighbor"],
             **st_history,
             "time": timings,
         }
@@ -556,11 +459,11 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
             return torch.device("cpu")
         return self.device_
 
-    def _transform_input(self, X) -> tuple[torch.Tensor, np.ndarray]:
-        """Validated ``X`` and its scaled tensor."""
+    def _validated_and_scaled(self, X) -> tuple[torch.Tensor, np.ndarray]:
+        """The scaled float32 tensor of a validated ``X`` (one copy), and that ``X``."""
         check_is_fitted(self)
         X = self._validate(X, reset=False)
-        return self._to_tensor(X), X
+        return scaled_tensor(X, self._offset, self._divisor), X
 
     def predict(self, X) -> np.ndarray:
         """Cluster of each sample: argmax of the soft assignment Q.
@@ -575,7 +478,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         labels : ndarray of shape (n_samples,)
             Cluster index in ``0..n_clusters-1``.
         """
-        Xt, _ = self._transform_input(X)
+        Xt, _ = self._validated_and_scaled(X)
         with torch.no_grad():
             return self._log_proba(Xt).argmax(1).cpu().numpy()
 
@@ -592,7 +495,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Q : ndarray of shape (n_samples, n_clusters)
             Probability of each cluster for each sample.
         """
-        Xt, X = self._transform_input(X)
+        Xt, X = self._validated_and_scaled(X)
         with torch.no_grad():
             q = self._log_proba(Xt).double().exp()
         q = q.cpu().numpy()
@@ -612,7 +515,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Z : ndarray of shape (n_samples, n_components)
             Latent codes, of the same float dtype as ``X``.
         """
-        Xt, X = self._transform_input(X)
+        Xt, X = self._validated_and_scaled(X)
         device = self._inference_device()
         Z = encode(self.autoencoder_.encoder.to(device), Xt, device)
         return Z.cpu().numpy().astype(X.dtype, copy=False)
@@ -638,7 +541,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         score : float
             Mean silhouette coefficient.
         """
-        Xt, X = self._transform_input(X)
+        Xt, X = self._validated_and_scaled(X)
         with torch.no_grad():
             labels = self._log_proba(Xt).argmax(1).cpu().numpy()
         n_labels = np.unique(labels).size
@@ -662,13 +565,6 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         """Pickle with every tensor on the CPU, so that a CUDA fit loads anywhere."""
         state = dict(super().__getstate__())  # copy: object.__getstate__ returns __dict__ itself
         if "autoencoder_" in state:
-            state["autoencoder_"] = _cpu_copy(state["autoencoder_"])
+            state["autoencoder_"] = cpu_copy(state["autoencoder_"])
             state["_centers"] = state["_centers"].cpu()
         return state
-
-
-def _cpu_copy(module: torch.nn.Module) -> torch.nn.Module:
-    """A copy of ``module`` whose parameters live on the CPU."""
-    if all(p.device.type == "cpu" for p in module.parameters()):
-        return module
-    return copy.deepcopy(module).cpu()

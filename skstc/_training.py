@@ -6,7 +6,6 @@ The estimator in :mod:`skstc._stc` validates input and parameters, then calls, i
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 
@@ -16,6 +15,7 @@ import torch.nn.functional as F
 from sklearn.cluster import KMeans, kmeans_plusplus
 from torch import nn
 
+from ._device import autocast
 from ._graph import neighbor_mean
 from ._nn import (
     AutoEncoder,
@@ -23,7 +23,7 @@ from ._nn import (
     kl_sum,
     log_soft_assignment,
     neighbor_disagreement,
-    neighborhood_kl,
+    neighbor_kl,
     target_distribution,
 )
 
@@ -35,14 +35,6 @@ Logger = Callable[[str], None]
 
 def _no_log(msg: str) -> None:
     pass
-
-
-def _autocast(device: torch.device, dtype: torch.dtype | None):
-    """Mixed precision for the training passes: matmuls in ``dtype``, weights and the
-    optimiser state in float32; a no-op when ``dtype`` is None."""
-    if dtype is None:
-        return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=dtype)
 
 
 def _minibatches(n: int, batch_size: int, generator: torch.Generator):
@@ -101,28 +93,28 @@ def pretrain_autoencoder(
     With ``neighbor_weight`` λ > 0 the loss is ``MSE + λ · MSE · KL(p ‖ q)`` (the second
     MSE detached, so the term is weighted relative to the reconstruction error): a parametric
     t-SNE term on each mini-batch (:func:`~skstc._nn.input_affinities`,
-    :func:`~skstc._nn.neighborhood_kl`) that keeps the input's neighbours together in
+    :func:`~skstc._nn.neighbor_kl`) that keeps the input's neighbors together in
     the latent space, under the Student-t kernel with the α of self-training.
     With ``autocast_dtype`` (e.g. ``torch.bfloat16``) the forward and backward passes run
     in mixed precision; the affinities and both losses are float32.
-    Returns the mean reconstruction loss (``"reconstruction"``) and neighbourhood loss
-    (``"neighborhood"``, empty when λ = 0) of every epoch.
+    Returns the mean reconstruction loss (``"reconstruction"``) and neighbor loss
+    (``"neighbor"``, empty when λ = 0) of every epoch.
     """
     optimizer = torch.optim.Adam(autoencoder.parameters(), lr=lr)
     autoencoder.train()
     n = X.shape[0]
-    losses: dict[str, list[float]] = {"reconstruction": [], "neighborhood": []}
+    losses: dict[str, list[float]] = {"reconstruction": [], "neighbor": []}
     for epoch in range(epochs):
         total = torch.zeros((), device=device)
         total_nb = torch.zeros((), device=device)
         for idx in torch.randperm(n, generator=generator).split(batch_size):
             xb = X[idx].to(device, non_blocking=True)
-            with _autocast(device, autocast_dtype):
+            with autocast(device, autocast_dtype):
                 z, reconstruction = autoencoder(xb)
             loss = F.mse_loss(reconstruction.float(), xb)
             total += loss.detach() * len(idx)
             if neighbor_weight > 0 and len(idx) > 2:
-                nb = neighborhood_kl(input_affinities(xb, perplexity), z.float(), alpha)
+                nb = neighbor_kl(input_affinities(xb, perplexity), z.float(), alpha)
                 total_nb += nb.detach() * len(idx)
                 # weighted relative to the current reconstruction error, so that the
                 # balance of the two terms does not depend on how easy X is to reconstruct
@@ -134,8 +126,8 @@ def pretrain_autoencoder(
         msg = f"pretrain epoch {epoch + 1}/{epochs}: "
         msg += f"reconstruction MSE {losses['reconstruction'][-1]:.4g}"
         if neighbor_weight > 0:
-            losses["neighborhood"].append(float(total_nb) / n)
-            msg += f", neighbourhood KL {losses['neighborhood'][-1]:.4g}"
+            losses["neighbor"].append(float(total_nb) / n)
+            msg += f", neighbor KL {losses['neighbor'][-1]:.4g}"
         log(msg)
     return losses
 
@@ -224,6 +216,10 @@ def self_train(
     (argmax Q) that changed since the previous refresh is measured; training stops
     when that fraction is below ``tol`` or after ``max_iter`` steps. Between refreshes,
     Adam minimises KL(P ‖ Q) on mini-batches, P held fixed. The decoder is not used.
+    With a k-nearest-neighbor graph ``neighbors`` (indices, shape ``(n, k)``), P is
+    sharpened from Q averaged over each sample's closed neighborhood
+    (:func:`~skstc._graph.neighbor_mean`), and ``consistency_weight`` γ > 0 adds
+    ``γ · neighbor_disagreement`` between every batch sample and a random neighbor of it.
     ``autocast_dtype`` runs the encoder of the training steps in mixed precision; Q, P and
     the refreshes are computed in float32.
 
@@ -246,7 +242,8 @@ def self_train(
     labels_last = None
     p = None
     t0 = time.perf_counter()
-    for it in range(max_iter + 1):
+    it = 0
+    while True:
         if it % update_interval == 0 or it == max_iter:
             log_q = log_soft_assign_all(encoder, centers.detach(), X, alpha, device)
             q_all = log_q.exp()
@@ -272,10 +269,10 @@ def self_train(
         idx = next(batches)
         n_batch = len(idx)
         if use_consistency:
-            # one random graph neighbor j of every sample i of the batch rides along
+            # one random graph neighbor l of every sample i of the batch is encoded too
             pick = torch.randint(neighbors.shape[1], (n_batch,), generator=generator)
             idx = torch.cat([idx, neighbors[idx, pick]])
-        with _autocast(device, autocast_dtype):
+        with autocast(device, autocast_dtype):
             z = encoder(X[idx].to(device, non_blocking=True))
         log_q = log_soft_assignment(z.float(), centers, alpha)
         loss = kl_divergence(p[idx.to(p.device)], log_q)
@@ -286,4 +283,4 @@ def self_train(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-    raise AssertionError("unreachable: the loop returns at it == max_iter")
+        it += 1

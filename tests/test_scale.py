@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from skstc import STCClustering
-from skstc._stc import _fit_scaling
+from skstc._scaling import fit_scaling as _fit_scaling
 
 
 def _memmap(tmp_path, n, d, seed=0):
@@ -50,8 +50,8 @@ def test_fit_and_predict_on_a_memmap_copy_it_at_most_once(tmp_path):
     assert not X.flags.writeable
     stc = STCClustering(
         n_clusters=4, hidden_dims=(16,), n_components=4, pretrain_epochs=1,
-        max_iter=10, update_interval=5, batch_size=1024, n_init=1, device="cpu",
-        random_state=0,
+        max_iter=10, update_interval=5, batch_size=1024, n_init=1, n_neighbors=0,
+        device="cpu", random_state=0,
     )
     stc.fit(X[:500]).predict(X[:10])  # first fit imports modules: keep them out of the count
     # one float32 scaled copy (1.0x), one float64 block of 2**20 values, per-sample vectors
