@@ -127,11 +127,11 @@ def input_affinities(x: torch.Tensor, perplexity: float) -> torch.Tensor:
     return (p + p.T) / (2 * m)
 
 
-def neighborhood_kl(p: torch.Tensor, z: torch.Tensor, alpha: float) -> torch.Tensor:
+def neighbor_kl(p: torch.Tensor, z: torch.Tensor, alpha: float) -> torch.Tensor:
     """Parametric t-SNE loss KL(p ‖ q) of the codes ``z`` (van der Maaten, 2009).
 
     ``q_ij ∝ (1 + ||z_i - z_j||² / α)^(-(α + 1) / 2)`` over the pairs i ≠ j: the same
-    Student-t kernel as Q, so that neighbours in the input end up close in the metric
+    Student-t kernel as Q, so that neighbors in the input end up close in the metric
     self-training uses. ``p`` comes from :func:`input_affinities` on the same rows.
     """
     m = z.shape[0]

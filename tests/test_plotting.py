@@ -35,7 +35,7 @@ def test_plot_history_draws_the_three_curves(fitted, tmp_path):
     plt.close("all")
 
 
-def test_plot_history_without_neighbourhood_term_has_one_pretraining_curve(blobs):
+def test_plot_history_without_neighbor_term_has_one_pretraining_curve(blobs):
     X, _ = blobs
     stc = STCClustering(4, **small_params(neighbor_weight=0.0, max_iter=20)).fit(X)
     axes = plot_history(stc)

@@ -79,6 +79,9 @@ def test_unfitted(X, method):
         {"tol": -0.1},
         {"neighbor_weight": -1.0},
         {"perplexity": 0.0},
+        {"n_neighbors": -1},
+        {"n_neighbors": 2.5},
+        {"consistency_weight": -1.0},
     ],
 )
 def test_invalid_parameters(X, params):
