@@ -29,18 +29,22 @@ def test_reproduce_smoke(needs_data, tmp_path, capsys):
     out = tmp_path / "results.md"
     code = reproduce.main([
         "--datasets", "searchsnippets", "--embeddings", "tfidf", "--seeds", "1",
-        "--subsample", "600", "--no-cache", "--out", str(out),
+        "--subsample", "600", "--no-cache", "--out", str(out), "--published",
+        "--methods", "k-means", "diffusion+k-means", "STC",
         "--stc-param", "max_iter=30", "--stc-param", "update_interval=10",
         "--stc-param", "device=\"cpu\"",
     ])
     assert code == 0
     report = out.read_text()
-    for needle in ("| searchsnippets | tfidf | k-means |", "| searchsnippets | tfidf | STC |",
-                   "STC before self-training", "Machine:", "Seeds: 0", "subsample of 600",
-                   "Hadifar et al. 2019", "fits ran on cpu in "):
+    for needle in ("| searchsnippets | tfidf | k-means | all |",
+                   "| searchsnippets | tfidf | diffusion+k-means | all |",
+                   "| searchsnippets | tfidf | STC | all |", "STC before self-training",
+                   "Machine:", "Seeds: 0", "subsample of 600", "Hadifar et al. 2019",
+                   "'n_neighbors': 10", "'device': 'cpu'"):
         assert needle in report
-    row = next(line for line in report.splitlines() if "| tfidf | STC |" in line)
-    acc = float(row.split("|")[4].split("±")[0])
+    assert "umap" not in report.split("| dataset |")[1]  # only the methods asked for
+    row = next(line for line in report.splitlines() if "| tfidf | STC | all |" in line)
+    acc = float(row.split("|")[5].split("±")[0])
     assert 20 < acc <= 100
 
 
@@ -63,6 +67,22 @@ def test_stc_beats_kmeans_on_stackoverflow_tfidf(needs_data):
     stc_acc = cluster_accuracy(y, STCClustering(n_clusters=20, random_state=0).fit_predict(X))
     print(f"k-means ACC {km_acc:.4f}  STC ACC {stc_acc:.4f}")
     assert stc_acc > km_acc
+
+
+@pytest.mark.slow
+def test_stc_beats_its_peers_on_searchsnippets_minilm(needs_data):
+    """Issue acceptance: MiniLM SearchSnippets, defaults, seed 0, same matrix for all."""
+    pytest.importorskip("sentence_transformers")
+    from skstc.embeddings import default_cache_dir
+    from skstc.evaluation import evaluate_methods, load_embedded
+
+    X, y = load_embedded("searchsnippets", "minilm", cache_dir=default_cache_dir())
+    rows = evaluate_methods(X, y, methods=["k-means", "diffusion+k-means", "STC"], seeds=[0])
+    acc = {r["method"]: r["ACC"] for r in rows}
+    print(acc)
+    assert acc["STC"] > acc["k-means"] + 0.03
+    assert acc["STC"] > acc["diffusion+k-means"]
+    assert acc["STC"] > acc["STC before self-training"]  # self-training earns its time
 
 
 def test_ablation_smoke(needs_data, capsys):
