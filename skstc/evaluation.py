@@ -63,7 +63,7 @@ def make_method(name: str, n_clusters: int, seed: int, stc_params: dict | None =
     --------
     >>> from skstc.evaluation import make_method
     >>> make_method("k-means", 3, seed=0)
-    KMeans(n_clusters=3, random_state=0)
+    KMeans(n_clusters=3, n_init=10, random_state=0)
     """
     from . import STCClustering
     from .baselines import DiffusionKMeans, UMAPKMeans
@@ -174,7 +174,7 @@ def evaluate_methods(
     --------
     >>> from sklearn.datasets import make_blobs
     >>> from skstc.evaluation import evaluate_methods
-    >>> X, y = make_blobs(n_samples=120, centers=3, random_state=0)
+    >>> X, y = make_blobs(n_samples=120, centers=3, cluster_std=0.5, random_state=0)
     >>> rows = evaluate_methods(X, y, methods=["k-means"], seeds=[0, 1])
     >>> [(r["method"], r["seed"], r["ACC"]) for r in rows]
     [('k-means', 0, 1.0), ('k-means', 1, 1.0)]
