@@ -410,7 +410,7 @@ def test_graph_makes_neighbors_share_clusters():
     plain = STCClustering(4, n_neighbors=0, **params).fit(X)
     graph = STCClustering(4, n_neighbors=10, consistency_weight=1.0, **params).fit(X)
     assert _neighbor_agreement(X, graph.labels_) > _neighbor_agreement(X, plain.labels_)
-    assert graph.history_["time"]["graph"] > 0 and plain.history_["time"]["graph"] == 0
+    assert graph.history_["time"]["graph"] > plain.history_["time"]["graph"]
 
 
 def test_paper_parameters_switch_every_addition_off(blobs):
