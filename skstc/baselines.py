@@ -92,7 +92,7 @@ class DiffusionKMeans(ClusterMixin, BaseEstimator):
         Xs = Xn
         for _ in range(self.n_steps):
             Xs = normalize(graph @ Xs)
-        self._train, self._nn, self._smoothed = Xn, nn, Xs
+        self._nn, self._smoothed = nn, Xs
         self.kmeans_ = KMeans(
             self.n_clusters, n_init=self.n_init, random_state=self.random_state
         ).fit(Xs)
