@@ -1,3 +1,5 @@
+"""Fixtures shared by the test files; the generators behind them live in _testing.py."""
+
 import os
 from pathlib import Path
 
@@ -18,21 +20,6 @@ def _data_home():
 
 @pytest.fixture(scope="session")
 def blobs():
+    """300 float32 points in 12 dimensions, four well separated blobs, and their labels."""
     X, y = make_blobs(n_samples=300, centers=4, n_features=12, cluster_std=1.0, random_state=0)
     return X.astype(np.float32), y
-
-
-def small_params(**overrides):
-    params = dict(
-        hidden_dims=(32, 32),
-        n_components=4,
-        pretrain_epochs=15,
-        max_iter=120,
-        update_interval=20,
-        batch_size=64,
-        n_init=3,
-        device="cpu",
-        random_state=0,
-    )
-    params.update(overrides)
-    return params

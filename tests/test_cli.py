@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from _testing import topic_corpus
 
 from skstc import STCClustering
 from skstc.cli import main
@@ -12,9 +13,7 @@ from skstc.cli import main
 
 @pytest.fixture
 def texts_file(tmp_path):
-    from test_stc import _topic_texts
-
-    texts, _ = _topic_texts(n_per_topic=30)
+    texts, _ = topic_corpus(n_per_topic=30)
     path = tmp_path / "texts.txt"
     path.write_text("\n".join(texts) + "\n", encoding="utf-8")
     return path
@@ -39,9 +38,7 @@ def test_cluster_text_file(texts_file, tmp_path, capsys):
 
 
 def test_cluster_csv_column_and_cache(tmp_path, capsys):
-    from test_stc import _topic_texts
-
-    texts, _ = _topic_texts(n_per_topic=20)
+    texts, _ = topic_corpus(n_per_topic=20)
     src = tmp_path / "in.csv"
     with src.open("w", newline="") as f:
         w = csv.writer(f)

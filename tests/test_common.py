@@ -1,6 +1,6 @@
 """scikit-learn's common estimator checks, every one of them, on a small configuration."""
 
-from conftest import small_params
+from _testing import small_params
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skstc import STCClustering

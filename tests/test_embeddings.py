@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+from _testing import topic_corpus
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from sklearn.pipeline import make_pipeline
@@ -18,24 +19,8 @@ from skstc.embeddings import (
 )
 
 
-def _corpus(seed=0, n=60):
-    topics = [
-        "cat dog pet fur paw tail vet leash",
-        "stock market share price trade bank fund invest",
-        "rain snow wind storm cloud sun forecast weather",
-    ]
-    rng = np.random.RandomState(seed)
-    texts, y = [], []
-    for label, vocab in enumerate(topics):
-        words = vocab.split() + ["the", "a", "of", "and"]
-        for _ in range(n):
-            texts.append(" ".join(rng.choice(words, size=6)))
-            y.append(label)
-    return texts, np.array(y)
-
-
 def test_sif_separates_topics():
-    texts, y = _corpus()
+    texts, y = topic_corpus(60, n_words=6, fillers=True)
     E = SIFEmbedding(n_dims=10, random_state=0).fit_transform(texts)
     assert E.shape == (180, 10)
     np.testing.assert_allclose(np.linalg.norm(E, axis=1), 1.0, rtol=1e-6)
@@ -57,7 +42,7 @@ def test_sif_weights_and_pc_removal_match_formula():
 
 
 def test_sif_unknown_words_give_zero_vector_and_is_deterministic():
-    texts, _ = _corpus()
+    texts, _ = topic_corpus(60, n_words=6, fillers=True)
     sif = SIFEmbedding(n_dims=5, random_state=0, norm=None).fit(texts)
     np.testing.assert_array_equal(sif.transform(["zzz qqq", ""]), 0.0)
     again = SIFEmbedding(n_dims=5, random_state=0, norm=None).fit(texts)
@@ -88,7 +73,7 @@ def test_sif_no_known_word():
 
 
 def test_sif_in_pipeline_with_stc():
-    texts, y = _corpus()
+    texts, y = topic_corpus(60, n_words=6, fillers=True)
     pipe = make_pipeline(
         SIFEmbedding(n_dims=10, random_state=0),
         STCClustering(3, hidden_dims=(32,), n_components=3, pretrain_epochs=30, scale="global",
@@ -149,7 +134,7 @@ def test_sentence_embedding_missing_dependency(monkeypatch):
 
 
 def test_tfidf_svd_embedding_and_factory():
-    texts, y = _corpus()
+    texts, y = topic_corpus(60, n_words=6, fillers=True)
     E = make_embedding("tfidf", n_components=5, random_state=0).fit_transform(texts)
     assert E.shape == (180, 5)
     np.testing.assert_allclose(np.linalg.norm(E, axis=1), 1.0, rtol=1e-6)
@@ -168,7 +153,7 @@ def test_two_view_embedding_is_weighted_concatenation():
 
     from skstc.embeddings import KEYWORD_VIEW_WEIGHT
 
-    texts, _ = _corpus()
+    texts, _ = topic_corpus(60, n_words=6, fillers=True)
     texts = texts[::6]  # 30 texts
     E = make_embedding("minilm+tfidf", n_components=5, random_state=0).fit_transform(texts)
     semantic = normalize(SentenceEmbedding().fit_transform(texts))
@@ -181,7 +166,7 @@ def test_two_view_embedding_is_weighted_concatenation():
 def test_embed_cached_reuses_the_cache(tmp_path, monkeypatch):
     from skstc import embeddings
 
-    texts, _ = _corpus()
+    texts, _ = topic_corpus(60, n_words=6, fillers=True)
     first = embeddings.embed_cached(texts, "tfidf", cache_dir=str(tmp_path))
     monkeypatch.setattr(embeddings, "make_embedding", lambda *a, **k: 1 / 0)  # never called
     second = embeddings.embed_cached(texts, "tfidf", cache_dir=str(tmp_path))

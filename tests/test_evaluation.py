@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import small_params
+from _testing import small_params
 from sklearn.datasets import make_blobs
 
 from skstc.evaluation import (

@@ -1,9 +1,14 @@
+"""The k-nearest-neighbor graph (skstc._graph) and its use in STCClustering."""
+
 import numpy as np
 import pytest
 import torch
+from _testing import small_params
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import NearestNeighbors
 
-from skstc import _graph
+from skstc import STCClustering, _graph
 from skstc._graph import knn_graph, neighbor_mean
 
 
@@ -45,3 +50,33 @@ def test_neighbor_mean(monkeypatch):
     got = neighbor_mean(values, neighbors)
     want = torch.stack([(values[i] + values[neighbors[i, 0]]) / 2 for i in range(4)])
     torch.testing.assert_close(got, want)
+
+
+def _neighbor_agreement(X, labels, k=10):
+    idx = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X, return_distance=False)[:, 1:]
+    return float(np.mean(labels[idx] == labels[:, None]))
+
+
+def test_graph_makes_neighbors_share_clusters():
+    """Overlapping blobs: with the graph, neighbors in the input agree more often."""
+    X, _ = make_blobs(n_samples=400, centers=4, n_features=8, cluster_std=6.0, random_state=3)
+    X = X.astype(np.float32)
+    params = small_params(max_iter=200, lr=1e-3)
+    plain = STCClustering(4, n_neighbors=0, **params).fit(X)
+    graph = STCClustering(4, n_neighbors=10, consistency_weight=1.0, **params).fit(X)
+    assert _neighbor_agreement(X, graph.labels_) > _neighbor_agreement(X, plain.labels_)
+    assert graph.history_["time"]["graph"] > plain.history_["time"]["graph"]
+
+
+def test_neighbor_candidates_subsample_above_the_limit(blobs, monkeypatch):
+    X, _ = blobs
+    monkeypatch.setattr(STCClustering, "_graph_max_candidates", 100)
+    stc = STCClustering(4, **small_params()).fit(X)
+    assert adjusted_rand_score(blobs[1], stc.labels_) > 0.9
+
+
+@pytest.mark.parametrize("n_neighbors", [300, 1000])
+def test_n_neighbors_must_be_below_n_samples(blobs, n_neighbors):
+    X, _ = blobs
+    with pytest.raises(ValueError, match=f"n_neighbors={n_neighbors} should be < n_samples=300"):
+        STCClustering(4, **small_params(n_neighbors=n_neighbors)).fit(X)

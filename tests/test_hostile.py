@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import small_params
+from _testing import small_params, write_memmap
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
@@ -80,9 +80,7 @@ def test_one_cluster(data):
 
 def test_read_only_memmap(data, tmp_path):
     X, y = data
-    path = tmp_path / "X.npy"
-    np.save(path, X.astype(np.float32))
-    Xm = np.load(path, mmap_mode="r")
+    Xm = write_memmap(tmp_path / "X.npy", X.astype(np.float32))
     assert not Xm.flags.writeable
     stc = _fit(Xm)
     assert adjusted_rand_score(y, stc.labels_) > 0.9

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import small_params
+from _testing import small_params
 
 from skstc import STCClustering
 

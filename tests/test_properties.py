@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import small_params
+from _testing import small_params
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -123,23 +123,19 @@ def test_keyboard_interrupt_leaves_previous_fit_intact(blobs, monkeypatch):
 
 
 SCRIPT = """
-import numpy as np, torch, sys
-sys.path.insert(0, {tests!r})
+import numpy as np, torch
 torch.set_num_threads({threads})
-from conftest import small_params
 from sklearn.datasets import make_blobs
 from skstc import STCClustering
 X, _ = make_blobs(300, centers=4, n_features=12, random_state=0)
-stc = STCClustering(4, **small_params()).fit(X.astype(np.float32))
+stc = STCClustering(4, **{params!r}).fit(X.astype(np.float32))
 print(",".join(map(str, stc.labels_)))
 print(repr(float(np.abs(stc.transform(X.astype(np.float32))).sum())))
 """
 
 
 def _run(threads):
-    from pathlib import Path
-
-    code = SCRIPT.format(tests=str(Path(__file__).parent), threads=threads)
+    code = SCRIPT.format(params=small_params(), threads=threads)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     labels, total = out.stdout.split()
     return labels, float(total)

@@ -1,0 +1,100 @@
+"""The torch maths of skstc._nn: Student-t Q, target P, affinities and the neighbor terms."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import entropy
+
+from skstc._nn import (
+    conditional_affinities,
+    input_affinities,
+    log_soft_assignment,
+    neighbor_disagreement,
+    neighbor_kl,
+    soft_assignment,
+    target_distribution,
+)
+from skstc._training import kl_divergence
+
+
+@pytest.mark.parametrize("alpha", [0.5, 1.0, 3.0])
+def test_student_t_matches_numpy_reference(alpha):
+    rng = np.random.RandomState(0)
+    z, mu = rng.randn(50, 5), rng.randn(7, 5)
+    d2 = ((z[:, None, :] - mu[None, :, :]) ** 2).sum(-1)
+    ref = (1.0 + d2 / alpha) ** (-(alpha + 1.0) / 2.0)
+    ref /= ref.sum(axis=1, keepdims=True)
+    q = soft_assignment(torch.from_numpy(z), torch.from_numpy(mu), alpha).numpy()
+    np.testing.assert_allclose(q, ref, rtol=1e-12, atol=1e-15)
+
+
+def test_q_rows_sum_to_one_and_p_is_sharper():
+    rng = np.random.RandomState(1)
+    z, mu = torch.from_numpy(rng.randn(200, 4)), torch.from_numpy(rng.randn(5, 4))
+    q = soft_assignment(z, mu, 1.0)
+    np.testing.assert_allclose(q.sum(1).numpy(), 1.0, rtol=1e-12)
+    p = target_distribution(q)
+    np.testing.assert_allclose(p.sum(1).numpy(), 1.0, rtol=1e-12)
+    assert entropy(p.numpy(), axis=1).mean() < entropy(q.numpy(), axis=1).mean()
+
+
+def test_target_distribution_matches_formula():
+    rng = np.random.RandomState(2)
+    q = rng.dirichlet(np.ones(4), size=30)
+    ref = q**2 / q.sum(0)
+    ref /= ref.sum(1, keepdims=True)
+    np.testing.assert_allclose(target_distribution(torch.from_numpy(q)).numpy(), ref, rtol=1e-12)
+
+
+def test_soft_assignment_is_finite_far_from_centroids():
+    z = torch.tensor([[1e6, -1e6], [0.0, 0.0]], dtype=torch.float32)
+    mu = torch.tensor([[0.0, 0.0], [1.0, 1.0]], dtype=torch.float32)
+    log_q = log_soft_assignment(z, mu, 1.0)
+    assert torch.isfinite(log_q).all()
+    p = target_distribution(log_q.exp())
+    assert torch.isfinite(kl_divergence(p, log_q))
+
+
+@pytest.mark.parametrize("perplexity", [2.0, 10.0, 30.0])
+def test_conditional_affinities_have_the_requested_perplexity(perplexity):
+    x = torch.from_numpy(np.random.RandomState(3).randn(120, 7) * 50.0)  # any scale
+    p = conditional_affinities(torch.cdist(x, x).pow(2), perplexity).numpy()
+    assert np.all(np.diag(p) == 0.0)
+    np.testing.assert_allclose(p.sum(1), 1.0, rtol=1e-10)
+    np.testing.assert_allclose(np.exp(entropy(p, axis=1)), perplexity, rtol=1e-4)
+
+
+def test_input_affinities_are_a_symmetric_distribution_over_pairs():
+    x = torch.from_numpy(np.random.RandomState(4).randn(40, 5))
+    p = input_affinities(x, 30.0).numpy()  # perplexity clipped to (40 - 1) / 3
+    np.testing.assert_allclose(p, p.T)
+    np.testing.assert_allclose(p.sum(), 1.0, rtol=1e-10)
+    assert np.all(np.diag(p) == 0.0) and np.all(p >= 0.0)
+    cond = 2 * 40 * p  # p_j|i + p_i|j
+    nearest = np.argsort(((x[:, None] - x[None]) ** 2).sum(-1).numpy(), axis=1)[:, 1]
+    assert np.all(cond[np.arange(40), nearest] > np.median(cond, axis=1))
+
+
+@pytest.mark.parametrize("alpha", [1.0, 4.0])
+def test_neighbor_kl_matches_numpy_reference(alpha):
+    rng = np.random.RandomState(5)
+    p = rng.rand(9, 9)
+    p = p + p.T
+    np.fill_diagonal(p, 0.0)
+    p /= p.sum()
+    z = rng.randn(9, 3)
+    d2 = ((z[:, None] - z[None]) ** 2).sum(-1)
+    q = (1.0 + d2 / alpha) ** (-(alpha + 1.0) / 2.0)
+    np.fill_diagonal(q, 0.0)
+    q /= q.sum()
+    off = ~np.eye(9, dtype=bool)
+    ref = np.sum(p[off] * np.log(p[off] / q[off]))
+    got = neighbor_kl(torch.from_numpy(p), torch.from_numpy(z), alpha)
+    np.testing.assert_allclose(float(got), ref, rtol=1e-10)
+
+
+def test_neighbor_disagreement_matches_reference():
+    q = torch.softmax(torch.randn(6, 4, generator=torch.Generator().manual_seed(0)), 1)
+    r = torch.softmax(torch.randn(6, 4, generator=torch.Generator().manual_seed(1)), 1)
+    want = -torch.log((q * r).sum(1)).mean()
+    torch.testing.assert_close(neighbor_disagreement(q.log(), r.log()), want)
