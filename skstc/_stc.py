@@ -133,7 +133,10 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         results on CPU across runs. The global torch and numpy random states are
         left untouched.
     verbose : int, default=0
-        0 is silent, 1 logs each phase, 2 also every epoch and every refresh of P.
+        0 is silent; 1 logs each phase and shows progress bars with an ETA for the
+        pretraining epochs and the self-training steps (when tqdm, the ``progress``
+        extra, is installed; ``TQDM_DISABLE=1`` hides them); 2 also logs every epoch
+        and every refresh of P.
 
     Attributes
     ----------
@@ -353,6 +356,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
                 alpha=self.alpha,
                 autocast_dtype=autocast_dtype,
                 log=log,
+                progress=self.verbose >= 1,
             )
             pretrain_loss = pretrain_losses["reconstruction"]
             timings["pretrain"] = time.perf_counter() - t0
@@ -411,6 +415,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
                 consistency_weight=self.consistency_weight,
                 autocast_dtype=autocast_dtype,
                 log=log,
+                progress=self.verbose >= 1,
             )
             timings["self_train"] = time.perf_counter() - t0
             self._log(

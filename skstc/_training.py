@@ -26,6 +26,7 @@ from ._nn import (
     neighbor_kl,
     target_distribution,
 )
+from ._progress import progress_bar
 
 #: Rows per chunk when a whole data set goes through the encoder without gradients.
 INFERENCE_BATCH = 4096
@@ -87,6 +88,7 @@ def pretrain_autoencoder(
     alpha: float = 1.0,
     autocast_dtype: torch.dtype | None = None,
     log: Logger = _no_log,
+    progress: bool = False,
 ) -> dict[str, list[float]]:
     """Step 1: train the autoencoder to reconstruct ``X`` (MSE, Adam, shuffled batches).
 
@@ -97,6 +99,7 @@ def pretrain_autoencoder(
     the latent space, under the Student-t kernel with the α of self-training.
     With ``autocast_dtype`` (e.g. ``torch.bfloat16``) the forward and backward passes run
     in mixed precision; the affinities and both losses are float32.
+    ``progress`` shows a bar of the epochs (:func:`~skstc._progress.progress_bar`).
     Returns the mean reconstruction loss (``"reconstruction"``) and neighbor loss
     (``"neighbor"``, empty when λ = 0) of every epoch.
     """
@@ -104,6 +107,7 @@ def pretrain_autoencoder(
     autoencoder.train()
     n = X.shape[0]
     losses: dict[str, list[float]] = {"reconstruction": [], "neighbor": []}
+    bar = progress_bar(epochs, "pretraining", progress, unit="epoch")
     for epoch in range(epochs):
         total = torch.zeros((), device=device)
         total_nb = torch.zeros((), device=device)
@@ -129,6 +133,9 @@ def pretrain_autoencoder(
             losses["neighbor"].append(float(total_nb) / n)
             msg += f", neighbor KL {losses['neighbor'][-1]:.4g}"
         log(msg)
+        bar.set_postfix_str(f"MSE {losses['reconstruction'][-1]:.4g}")
+        bar.update()
+    bar.close()
     return losses
 
 
@@ -208,6 +215,7 @@ def self_train(
     consistency_weight: float = 0.0,
     autocast_dtype: torch.dtype | None = None,
     log: Logger = _no_log,
+    progress: bool = False,
 ) -> tuple[int, dict[str, list], torch.Tensor]:
     """Step 3: refine encoder and centroids μ by minimising KL(P ‖ Q).
 
@@ -221,7 +229,7 @@ def self_train(
     (:func:`~skstc._graph.neighbor_mean`), and ``consistency_weight`` γ > 0 adds
     ``γ · neighbor_disagreement`` between every batch sample and a random neighbor of it.
     ``autocast_dtype`` runs the encoder of the training steps in mixed precision; Q, P and
-    the refreshes are computed in float32.
+    the refreshes are computed in float32. ``progress`` shows a bar of the steps.
 
     Returns the number of optimisation steps taken, the per-refresh history
     (``iteration``, ``kl_loss`` (KL(P ‖ Q) on the whole data), ``delta_label`` and
@@ -241,6 +249,7 @@ def self_train(
     batches = _minibatches(X.shape[0], batch_size, generator)
     labels_last = None
     p = None
+    bar = progress_bar(max_iter, "self-training", progress, unit="step")
     t0 = time.perf_counter()
     it = 0
     while True:
@@ -263,7 +272,9 @@ def self_train(
                 f"labels changed {delta:.2%}, empty clusters {n_empty} "
                 f"({time.perf_counter() - t0:.1f}s)"
             )
+            bar.set_postfix_str(f"labels changed {delta:.2%}")
             if (labels_last is not None and delta < tol) or it == max_iter:
+                bar.close()
                 return it, history, labels
             labels_last = labels
         idx = next(batches)
@@ -283,4 +294,5 @@ def self_train(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        bar.update()
         it += 1

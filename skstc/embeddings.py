@@ -418,7 +418,7 @@ class SentenceEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        E : ndarray of shape (n_texts, n_features_out_), float32
+        E : ndarray of shape (n_texts, ``n_features_out_``), float32
             Sentence embeddings.
         """
         check_is_fitted(self)
@@ -514,7 +514,7 @@ class TfidfSVDEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        E : ndarray of shape (n_texts, n_features_out_)
+        E : ndarray of shape (n_texts, ``n_features_out_``)
             Unit-length rows (zero rows for texts without known words).
         """
         check_is_fitted(self)
@@ -528,7 +528,9 @@ EMBEDDINGS = ("tfidf", "sif", "minilm", "minilm+tfidf")
 KEYWORD_VIEW_WEIGHT = 0.75
 
 
-def make_embedding(name: str, *, n_components: int = 100, random_state: int | None = 0):
+def make_embedding(
+    name: str, *, n_components: int = 100, random_state: int | None = 0, verbose: bool = False
+):
     """The text-to-matrix transformer behind each ``--embedding`` of the ``skstc`` command.
 
     * ``"tfidf"``: :class:`TfidfSVDEmbedding` (TF-IDF, truncated SVD, L2 normalisation).
@@ -547,6 +549,8 @@ def make_embedding(name: str, *, n_components: int = 100, random_state: int | No
         Output dimension of ``"tfidf"`` (SVD components) and ``"sif"`` (word vectors).
     random_state : int or None, default=0
         Seed of the SVDs.
+    verbose : bool, default=False
+        Show a progress bar while the sentence encoder runs (``"minilm"`` embeddings).
 
     Returns
     -------
@@ -565,14 +569,14 @@ def make_embedding(name: str, *, n_components: int = 100, random_state: int | No
     if name == "sif":
         return SIFEmbedding(n_dims=n_components, random_state=random_state)
     if name == "minilm":
-        return SentenceEmbedding()
+        return SentenceEmbedding(verbose=verbose)
     if name == "minilm+tfidf":
         from sklearn.pipeline import FeatureUnion, make_pipeline
         from sklearn.preprocessing import Normalizer
 
         return FeatureUnion(
             [
-                ("minilm", make_pipeline(SentenceEmbedding(), Normalizer())),
+                ("minilm", make_pipeline(SentenceEmbedding(verbose=verbose), Normalizer())),
                 ("tfidf", TfidfSVDEmbedding(n_components, random_state=random_state)),
             ],
             transformer_weights={"minilm": 1.0, "tfidf": KEYWORD_VIEW_WEIGHT},
@@ -588,21 +592,28 @@ def default_cache_dir() -> str:
     return os.path.join(base, "skstc")
 
 
-def _embed(texts: list[str], embedding: str, seed: int) -> np.ndarray:
-    transformer = make_embedding(embedding, random_state=seed)
+def _embed(texts: list[str], embedding: str, seed: int, verbose: bool = False) -> np.ndarray:
+    transformer = make_embedding(embedding, random_state=seed, verbose=verbose)
     return np.asarray(transformer.fit_transform(texts), dtype=np.float32)
 
 
 def embed_cached(
-    texts: list[str], embedding: str, *, cache_dir: str | None, seed: int = 0
+    texts: list[str],
+    embedding: str,
+    *,
+    cache_dir: str | None,
+    seed: int = 0,
+    verbose: bool = False,
 ) -> np.ndarray:
     """``make_embedding(embedding).fit_transform(texts)`` as float32, cached on disk.
 
     The cache (:class:`joblib.Memory` in ``cache_dir``; None disables it) is keyed by the
-    texts, the embedding name and the seed of its SVDs.
+    texts, the embedding name and the seed of its SVDs; ``verbose`` (a progress bar while
+    a sentence encoder runs) does not change the key.
     """
     if cache_dir is None:
-        return _embed(texts, embedding, seed)
+        return _embed(texts, embedding, seed, verbose)
     from joblib import Memory
 
-    return Memory(cache_dir, verbose=0).cache(_embed)(texts, embedding, seed)
+    cached = Memory(cache_dir, verbose=0).cache(_embed, ignore=["verbose"])
+    return cached(texts, embedding, seed, verbose)
