@@ -8,9 +8,11 @@ or CSV file and writes the labels. Embeddings are cached on disk with ``joblib.M
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -83,71 +85,121 @@ def _cmd_run(args) -> int:
     return 0
 
 
-def _read_texts(path: Path, column: str | None) -> list[str]:
+def _read_texts(path: Path, column: str | None, encoding: str) -> list[str]:
     if not path.is_file():
         raise CLIError(f"{path}: no such file")
-    if column is None and path.suffix.lower() != ".csv":
-        with path.open(encoding="utf-8", newline="") as f:
-            texts = f.read().split("\n")
-        if texts and texts[-1] == "":
-            texts.pop()
-        return texts
-    with path.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        fields = reader.fieldnames or []
-        name = column or (fields[0] if len(fields) == 1 else "text")
-        if name not in fields:
-            raise CLIError(
-                f"{path}: no column {name!r} (columns: {', '.join(fields)}); use --column"
-            )
-        return [row[name] or "" for row in reader]
-
-
-def _top_terms(texts: list[str], labels: np.ndarray, n_clusters: int, n_terms: int):
-    """The terms with the largest summed TF-IDF weight in each cluster."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vec = TfidfVectorizer(sublinear_tf=True, stop_words="english")
     try:
-        W = vec.fit_transform(texts)
-    except ValueError:  # empty vocabulary
-        return [[] for _ in range(n_clusters)]
-    vocab = vec.get_feature_names_out()
-    out = []
-    for j in range(n_clusters):
-        weight = np.asarray(W[labels == j].sum(axis=0)).ravel()
-        out.append([vocab[i] for i in np.argsort(-weight)[:n_terms] if weight[i] > 0])
-    return out
+        with path.open(encoding=encoding, newline="") as f:
+            if column is None and path.suffix.lower() != ".csv":
+                texts = f.read().split("\n")
+                if texts and texts[-1] == "":
+                    texts.pop()
+                return [t.removesuffix("\r") for t in texts]
+            reader = csv.DictReader(f)
+            fields = reader.fieldnames or []
+            name = column or (fields[0] if len(fields) == 1 else "text")
+            if name not in fields:
+                raise CLIError(
+                    f"{path}: no column {name!r} (columns: {', '.join(fields)}); use --column"
+                )
+            return [row[name] or "" for row in reader]
+    except UnicodeDecodeError as exc:
+        raise CLIError(
+            f"{path}: not {encoding} text (byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start}); name its encoding with --encoding, e.g. --encoding latin-1"
+        ) from None
+    except LookupError:
+        raise CLIError(f"unknown --encoding {encoding!r}") from None
+
+
+def _check_writable(path: Path) -> None:
+    """Fail now, not after the fit, when ``path`` cannot be written."""
+    if path.is_dir():
+        raise CLIError(f"{path}: is a folder, not a file to write")
+    if not path.parent.is_dir():
+        raise CLIError(f"{path.parent}: no such folder for {path.name}")
+    try:
+        tempfile.TemporaryFile(dir=path.parent).close()
+    except OSError as exc:
+        raise CLIError(f"{path}: cannot write there ({exc.strerror})") from None
+
+
+@contextlib.contextmanager
+def _atomic_open(path: Path, mode: str = "w", **kwargs):
+    """Open a temporary file beside ``path`` that replaces ``path`` only once it is complete.
+
+    An interrupted or failed write leaves ``path`` as it was (absent or the old file).
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would make the result private
+    try:
+        with open(fd, mode, **kwargs) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def _cmd_cluster(args) -> int:
     from . import STCClustering
     from .embeddings import embed_cached
+    from .report import top_terms
 
-    path = Path(args.input)
-    texts = _read_texts(path, args.column)
+    path, out = Path(args.input), Path(args.output)
+    report = Path(args.report) if args.report else None
+    if report is not None and report.suffix.lower() not in (".html", ".htm", ".png"):
+        raise CLIError(f"{report}: --report writes .html or .png files")
+    for target in (out, report):
+        if target is not None:
+            _check_writable(target)
+    texts = _read_texts(path, args.column, args.encoding)
     if len(texts) < args.n_clusters:
         raise CLIError(f"{path}: {len(texts)} texts, fewer than --n-clusters {args.n_clusters}")
     _say(args, f"read {len(texts)} texts from {path}")
     t0 = time.perf_counter()
-    X = embed_cached(texts, args.embedding, cache_dir=_cache_dir(args))
+    X = embed_cached(texts, args.embedding, cache_dir=_cache_dir(args),
+                     verbose=not args.quiet)
     _say(args, f"embedded with {args.embedding}: {X.shape} in {time.perf_counter() - t0:.1f}s")
     stc = STCClustering(args.n_clusters, random_state=args.seed, **_stc_params(args))
     labels = stc.fit_predict(X)
-    out = Path(args.output)
-    with out.open("w", encoding="utf-8", newline="") as f:
+    conf = stc.predict_proba(X).max(axis=1)
+    with _atomic_open(out, encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["index", "cluster", "confidence", "text"])
-        conf = stc.predict_proba(X).max(axis=1)
         for i, (t, c, p) in enumerate(zip(texts, labels, conf)):
             writer.writerow([i, int(c), f"{p:.4f}", t])
+    _say(args, f"wrote {out}")
+    if report is not None:
+        _write_report(report, texts, labels, conf, stc, X, args.top_terms)
+        _say(args, f"wrote {report}")
     sizes = np.bincount(labels, minlength=args.n_clusters)
-    terms = _top_terms(texts, labels, args.n_clusters, args.top_terms)
+    terms = top_terms(texts, labels, args.top_terms)
     print(f"{'cluster':>7} {'size':>6}  top terms")
     for j in np.argsort(-sizes):
         print(f"{j:>7} {sizes[j]:>6}  {' '.join(terms[j])}")
-    _say(args, f"wrote {out}")
     return 0
+
+
+def _write_report(path: Path, texts, labels, confidence, stc, X, n_terms: int) -> None:
+    from .report import report_figure, report_html
+
+    if path.suffix.lower() == ".png":
+        from .plotting import _pyplot
+
+        fig = report_figure(stc, X, labels)
+        with _atomic_open(path, "wb") as f:
+            fig.savefig(f, format="png", dpi=120)
+        _pyplot().close(fig)
+        return
+    page = report_html(texts, labels, confidence, estimator=stc, X=X, n_terms=n_terms,
+                       title=f"{len(texts)} texts in {stc.n_clusters} clusters")
+    with _atomic_open(path, encoding="utf-8") as f:
+        f.write(page)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -207,10 +259,31 @@ def _parser() -> argparse.ArgumentParser:
     cl.add_argument("--n-clusters", dest="n_clusters", type=int, required=True)
     cl.add_argument("-o", "--output", required=True, help="CSV file of labels to write")
     cl.add_argument("--column", default=None, help="CSV column holding the texts")
+    cl.add_argument("--encoding", default="utf-8",
+                    help="encoding of the input file (default: utf-8; e.g. latin-1, cp1252)")
+    cl.add_argument("--report", default=None, metavar="FILE",
+                    help="also write a report: .html (sizes, top terms, representative "
+                         "texts, map) or .png (map and sizes)")
     cl.add_argument("--top-terms", dest="top_terms", type=int, default=8)
     _add_common(cl)
     cl.set_defaults(func=_cmd_cluster)
     return parser
+
+
+@contextlib.contextmanager
+def _env(name: str, value: str | None):
+    """Set the environment variable ``name`` to ``value`` (None: leave it) while inside."""
+    old = os.environ.get(name)
+    if value is not None:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if value is not None:
+            if old is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = old
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -222,10 +295,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         value = getattr(args, name, None)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be positive, got {value}")
-    if args.quiet:
-        os.environ.setdefault("TQDM_DISABLE", "1")
+    # progress bars only where a person watches: not with --quiet, not into a file or pipe
+    bars_off = args.quiet or not sys.stderr.isatty()
     try:
-        return args.func(args)
+        with _env("TQDM_DISABLE", "1" if bars_off else None):
+            return args.func(args)
     except KeyboardInterrupt:
         print("skstc: interrupted", file=sys.stderr)
         return 130

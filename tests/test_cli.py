@@ -1,6 +1,7 @@
 """The skstc command line."""
 
 import csv
+import os
 import subprocess
 import sys
 
@@ -146,3 +147,104 @@ def test_run_compares_peers(tmp_path, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert "diffusion+k-means" in out and "STC" not in out
+
+
+def test_cluster_reads_other_encodings(tmp_path, capsys):
+    texts, _ = topic_corpus(n_per_topic=20)
+    texts[0] = "café crème brûlée " + texts[0]
+    src = tmp_path / "latin1.txt"
+    src.write_bytes(("\n".join(texts) + "\n").encode("latin-1"))
+    out = tmp_path / "out.csv"
+    argv = ["cluster", str(src), "--n-clusters", "3", "-o", str(out), "--no-cache", *FAST]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(src) in err and "--encoding" in err
+    assert not out.exists()
+    assert main([*argv, "--encoding", "latin-1", "--quiet"]) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert rows[0]["text"] == texts[0]
+    assert main([*argv, "--encoding", "no-such-codec"]) == 2
+    assert "unknown --encoding 'no-such-codec'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["-o", "--report"])
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [("no/such/folder/out.html", "no such folder"), ("folder.html", "is a folder")],
+)
+def test_cluster_checks_the_outputs_before_the_work(texts_file, tmp_path, monkeypatch, capsys,
+                                                    option, target, message):
+    def never(*args, **kwargs):
+        raise AssertionError("embedded the texts although an output cannot be written")
+
+    monkeypatch.setattr("skstc.embeddings.embed_cached", never)
+    (tmp_path / "folder.html").mkdir()
+    outputs = {"-o": str(tmp_path / "ok.csv"), "--report": None}
+    outputs[option] = str(tmp_path / target)
+    argv = ["cluster", str(texts_file), "--n-clusters", "3"]
+    argv += [a for opt, path in outputs.items() if path for a in (opt, path)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skstc: error:") and message in err and err.count("\n") == 1
+
+
+def test_cluster_output_is_replaced_atomically(texts_file, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "labels.csv"
+    out.write_text("the previous result\n")
+
+    class Broken:
+        def __init__(self, f):
+            self.f, self.rows = f, 0
+
+        def writerow(self, row):
+            self.rows += 1
+            if self.rows > 10:
+                raise OSError("disk full")
+            self.f.write(",".join(map(str, row)) + "\n")
+
+    monkeypatch.setattr(csv, "writer", Broken)
+    argv = ["cluster", str(texts_file), "--n-clusters", "3", "-o", str(out), "--no-cache",
+            "--quiet", *FAST]
+    assert main(argv) == 2
+    assert "disk full" in capsys.readouterr().err
+    assert out.read_text() == "the previous result\n"  # untouched, not truncated
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["labels.csv", "texts.txt"]
+    monkeypatch.undo()
+    assert main(argv) == 0
+    assert out.read_text().startswith("index,cluster,confidence,text")
+    assert (out.stat().st_mode & 0o777) == (texts_file.stat().st_mode & 0o777)
+
+
+@pytest.mark.parametrize("suffix", [".html", ".png"])
+def test_cluster_report(texts_file, tmp_path, suffix):
+    pytest.importorskip("matplotlib")
+    report = tmp_path / f"report{suffix}"
+    argv = ["cluster", str(texts_file), "--n-clusters", "3", "-o", str(tmp_path / "o.csv"),
+            "--report", str(report), "--no-cache", "--quiet", *FAST]
+    assert main(argv) == 0
+    if suffix == ".png":
+        assert report.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        return
+    page = report.read_text(encoding="utf-8")
+    assert page.count("<section") == 3 and "data:image/png;base64," in page
+    assert "python" in page and "oracle" in page and "apache" in page
+
+
+def test_cluster_report_rejects_other_formats(texts_file, tmp_path, capsys):
+    argv = ["cluster", str(texts_file), "--n-clusters", "3", "-o", str(tmp_path / "o.csv"),
+            "--report", str(tmp_path / "report.pdf")]
+    assert main(argv) == 2
+    assert "--report writes .html or .png" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_progress_bars_on_a_terminal_only(texts_file, tmp_path, monkeypatch, capsys, tty):
+    pytest.importorskip("tqdm")
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: tty)
+    argv = ["cluster", str(texts_file), "--n-clusters", "3", "-o", str(tmp_path / "o.csv"),
+            "--no-cache", *FAST]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert ("pretraining" in err and "self-training" in err) == tty
+    assert "TQDM_DISABLE" not in os.environ

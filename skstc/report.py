@@ -1,0 +1,217 @@
+"""A report of a clustering of texts: sizes, top terms, representative texts and a map.
+
+:func:`top_terms` and :func:`representative_texts` summarise each cluster;
+:func:`report_html` puts them in one self-contained HTML page (with a 2-D map of the
+clusters when matplotlib is installed) and :func:`report_figure` draws the map and the
+cluster sizes as one matplotlib figure. ``skstc cluster --report`` writes either.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["top_terms", "representative_texts", "report_html", "report_figure"]
+
+
+def top_terms(texts: list[str], labels, n_terms: int = 8) -> list[list[str]]:
+    """The ``n_terms`` terms of largest summed TF-IDF weight in each cluster.
+
+    Parameters
+    ----------
+    texts : list of str
+        The clustered texts.
+    labels : array-like of shape (n_texts,)
+        Cluster of each text, in ``0..n_clusters-1``.
+    n_terms : int, default=8
+        Terms per cluster (fewer when a cluster has fewer non-stop-words).
+
+    Returns
+    -------
+    terms : list of list of str
+        ``terms[j]`` are the terms of cluster ``j``, most weighty first; empty lists when
+        the texts hold no word at all.
+
+    Examples
+    --------
+    >>> from skstc.report import top_terms
+    >>> top_terms(["red apple", "green apple", "fast car", "red car"], [0, 0, 1, 1], 1)
+    [['apple'], ['car']]
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    labels = np.asarray(labels)
+    n_clusters = int(labels.max()) + 1 if labels.size else 0
+    vec = TfidfVectorizer(sublinear_tf=True, stop_words="english")
+    try:
+        W = vec.fit_transform(texts)
+    except ValueError:  # empty vocabulary
+        return [[] for _ in range(n_clusters)]
+    vocab = vec.get_feature_names_out()
+    out = []
+    for j in range(n_clusters):
+        weight = np.asarray(W[labels == j].sum(axis=0)).ravel()
+        out.append([str(vocab[i]) for i in np.argsort(-weight)[:n_terms] if weight[i] > 0])
+    return out
+
+
+def representative_texts(texts: list[str], labels, confidence, n_texts: int = 5):
+    """The ``n_texts`` texts of each cluster with the highest confidence, most confident first.
+
+    Parameters
+    ----------
+    texts : list of str
+        The clustered texts.
+    labels : array-like of shape (n_texts,)
+        Cluster of each text, in ``0..n_clusters-1``.
+    confidence : array-like of shape (n_texts,)
+        How sure the model is of each label, e.g. ``predict_proba(X).max(axis=1)``.
+    n_texts : int, default=5
+        Texts per cluster.
+
+    Returns
+    -------
+    texts : list of list of str
+        ``texts[j]`` are the representative texts of cluster ``j``.
+
+    Examples
+    --------
+    >>> from skstc.report import representative_texts
+    >>> representative_texts(["a", "b", "c"], [0, 0, 1], [0.2, 0.9, 0.5], 1)
+    [['b'], ['c']]
+    """
+    labels, confidence = np.asarray(labels), np.asarray(confidence)
+    n_clusters = int(labels.max()) + 1 if labels.size else 0
+    out = []
+    for j in range(n_clusters):
+        members = np.flatnonzero(labels == j)
+        best = members[np.argsort(-confidence[members], kind="stable")[:n_texts]]
+        out.append([texts[i] for i in best])
+    return out
+
+
+def report_figure(estimator, X, labels=None):
+    """A 2-D map of the clusters (PCA of the latent codes) beside the cluster sizes.
+
+    Parameters
+    ----------
+    estimator : STCClustering
+        A fitted estimator.
+    X : array-like of shape (n_samples, n_features)
+        The clustered data (at most 3,000 random points are drawn on the map).
+    labels : array-like of shape (n_samples,), default=None
+        Clusters; ``estimator.predict(X)`` when None.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    from .plotting import _pyplot, plot_embedding
+
+    check_is_fitted(estimator)
+    labels = estimator.predict(X) if labels is None else np.asarray(labels)
+    sizes = np.bincount(labels, minlength=estimator.n_clusters)
+    plt = _pyplot()
+    fig, (ax_map, ax_sizes) = plt.subplots(
+        1, 2, figsize=(11, 4.8), layout="constrained", width_ratios=(1.2, 1)
+    )
+    plot_embedding(estimator, X, labels, method="pca", ax=ax_map)
+    order = np.argsort(-sizes)
+    ax_sizes.bar(np.arange(len(sizes)), sizes[order], color=plt.cm.tab20(order % 20))
+    ax_sizes.set(
+        title="cluster sizes", xlabel="cluster", ylabel="texts", xticks=np.arange(len(sizes))
+    )
+    ax_sizes.set_xticklabels(order, fontsize=7 if len(sizes) > 30 else None)
+    return fig
+
+
+def report_html(
+    texts: list[str],
+    labels,
+    confidence,
+    *,
+    estimator=None,
+    X=None,
+    n_terms: int = 8,
+    n_texts: int = 5,
+    title: str = "Clusters",
+) -> str:
+    """A self-contained HTML page describing a clustering of ``texts``.
+
+    One section per cluster, largest first: its size and share, its top terms
+    (:func:`top_terms`) and its most confident texts (:func:`representative_texts`).
+    With ``estimator`` and ``X`` and matplotlib installed, the page opens with
+    :func:`report_figure`, embedded as a PNG.
+
+    Parameters
+    ----------
+    texts : list of str
+        The clustered texts.
+    labels : array-like of shape (n_texts,)
+        Cluster of each text.
+    confidence : array-like of shape (n_texts,)
+        Confidence of each label.
+    estimator : STCClustering, default=None
+        The fitted estimator, for the map.
+    X : array-like of shape (n_texts, n_features), default=None
+        The embeddings of ``texts``, for the map.
+    n_terms, n_texts : int, default=8, 5
+        Top terms and representative texts shown per cluster.
+    title : str, default="Clusters"
+        Heading of the page.
+
+    Returns
+    -------
+    page : str
+        The HTML document (no external resources).
+
+    Examples
+    --------
+    >>> from skstc.report import report_html
+    >>> page = report_html(["red apple", "green apple", "fast car"], [0, 0, 1], [0.9, 0.8, 0.7])
+    >>> page.startswith("<!DOCTYPE html>") and "green apple" in page
+    True
+    """
+    from .plotting import _pyplot
+
+    labels = np.asarray(labels)
+    sizes = np.bincount(labels)
+    terms = top_terms(texts, labels, n_terms)
+    examples = representative_texts(texts, labels, confidence, n_texts)
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{esc(title)}</title>",
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
+        "section{border-top:1px solid #ccc;padding:.3em 0}h2{font-size:1.1em}"
+        ".terms{color:#235}li{margin:.15em 0}img{max-width:100%}</style>",
+        "</head><body>",
+        f"<h1>{esc(title)}</h1>",
+        f"<p>{len(texts)} texts in {len(sizes)} clusters.</p>",
+    ]
+    if estimator is not None and X is not None:
+        try:
+            fig = report_figure(estimator, X, labels)
+        except ImportError:
+            parts.append("<p>(Install matplotlib for a map of the clusters.)</p>")
+        else:
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=110)
+            _pyplot().close(fig)
+            png = base64.b64encode(buf.getvalue()).decode("ascii")
+            parts.append(f'<img alt="map of the clusters" src="data:image/png;base64,{png}">')
+    for j in np.argsort(-sizes, kind="stable"):
+        parts.append(f'<section id="cluster-{j}">')
+        parts.append(
+            f"<h2>Cluster {j}: {sizes[j]} texts ({sizes[j] / max(len(texts), 1):.1%})</h2>"
+        )
+        parts.append(f'<p class="terms">{esc(" · ".join(terms[j])) or "(no terms)"}</p>')
+        parts.append("<ul>" + "".join(f"<li>{esc(t)}</li>" for t in examples[j]) + "</ul>")
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
