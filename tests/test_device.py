@@ -39,3 +39,34 @@ def test_precision_bfloat16_trains_in_mixed_precision_and_predicts_in_float32(bl
     again = STCClustering(4, **small_params(precision="bfloat16")).fit(X)
     np.testing.assert_array_equal(again.labels_, bf16.labels_)  # deterministic too
 
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_fit_on_cuda(blobs, precision):
+    import pickle
+
+    X, y = blobs
+    stc = STCClustering(4, **small_params(device="cuda", precision=precision)).fit(X)
+    assert stc.device_.type == "cuda" and stc.precision_ == precision
+    assert adjusted_rand_score(y, stc.labels_) > 0.95
+    np.testing.assert_array_equal(stc.predict(X), stc.labels_)
+    loaded = pickle.loads(pickle.dumps(stc))  # CPU-safe pickling
+    assert all(p.device.type == "cpu" for p in loaded.autoencoder_.parameters())
+    np.testing.assert_array_equal(loaded.predict(X), stc.labels_)
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_knn_graph_on_cuda_matches_cpu():
+    from skstc._graph import knn_graph
+
+    X = torch.from_numpy(np.random.RandomState(0).randn(3000, 16).astype(np.float32))
+    on_gpu = knn_graph(X, 10, torch.device("cuda"))
+    on_cpu = knn_graph(X, 10, torch.device("cpu"))
+    assert on_gpu.device.type == "cpu"
+    agree = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(on_gpu.tolist(), on_cpu.tolist())])
+    assert agree > 0.99  # ties and float rounding may swap a rare pair

@@ -1,5 +1,6 @@
 """STCClustering: fit and its attributes, reproducibility, persistence and sklearn tools."""
 
+import os
 import pickle
 
 import joblib
@@ -208,3 +209,29 @@ def test_paper_parameters_switch_every_addition_off(blobs):
     ).fit(X)
     np.testing.assert_array_equal(stc.labels_, same.labels_)
 
+
+def test_grid_search_on_dask_workers(blobs):
+    """Scale-out: the search's fits run on dask.distributed worker processes through
+    joblib's dask backend, and a model fitted on a worker comes back usable."""
+    distributed = pytest.importorskip("distributed")
+    from joblib import parallel_backend
+
+    X, y = blobs
+    base = STCClustering(**small_params(max_iter=40))
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                 dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        search = GridSearchCV(base, {"n_clusters": [2, 4, 8]}, cv=2)
+        with parallel_backend("dask"):
+            search.fit(X)
+        worker_pids = set(client.run(lambda: os.getpid()).values())
+        fitted, pid = client.submit(
+            lambda est, X: (clone(est).fit(X), os.getpid()),
+            STCClustering(4, **small_params()), X,
+        ).result()
+    assert search.best_params_ == {"n_clusters": 4}
+    assert pid in worker_pids and pid != os.getpid()
+    np.testing.assert_array_equal(fitted.predict(X), fitted.labels_)
+    assert adjusted_rand_score(y, fitted.labels_) > 0.95
