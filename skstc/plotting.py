@@ -52,13 +52,13 @@ def plot_history(estimator, axes=None):
     h = estimator.history_
     epochs = np.arange(1, len(h["pretrain_loss"]) + 1)
     axes[0].plot(epochs, h["pretrain_loss"], marker="o")
-    axes[0].set(title="1. pretraining", xlabel="epoch", ylabel="reconstruction MSE")
+    axes[0].set(title="pretraining", xlabel="epoch", ylabel="reconstruction MSE")
     if h.get("pretrain_neighbor_loss"):
         twin = axes[0].twinx()
         twin.plot(epochs, h["pretrain_neighbor_loss"], marker="s", color="C3")
         twin.set_ylabel("neighbor KL", color="C3")
     axes[1].plot(h["iteration"], h["kl_loss"], marker="o", color="C1")
-    axes[1].set(title="3. self-training", xlabel="step", ylabel="KL(P‖Q) after refresh of P")
+    axes[1].set(title="self-training", xlabel="step", ylabel="KL(P‖Q) after refresh of P")
     delta = np.asarray(h["delta_label"], dtype=float)
     axes[2].plot(h["iteration"][1:], 100 * delta[1:], marker="o", color="C2")
     axes[2].axhline(100 * estimator.tol, ls="--", color="grey", label=f"tol = {estimator.tol:g}")
