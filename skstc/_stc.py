@@ -476,7 +476,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            New data.
+            Texts' embeddings to label (new or training ones).
 
         Returns
         -------
@@ -493,7 +493,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            New data.
+            Texts' embeddings to assign softly to the clusters.
 
         Returns
         -------
@@ -513,7 +513,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            New data.
+            Texts' embeddings to encode.
 
         Returns
         -------

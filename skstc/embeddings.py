@@ -223,7 +223,7 @@ class SIFEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : iterable of str
-            Training texts.
+            Texts to learn the vocabulary, word weights and PPMI vectors from.
         y : Ignored
             Not used, present for API consistency.
 
@@ -414,7 +414,7 @@ class SentenceEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : iterable of str
-            Texts.
+            Texts for the sentence encoder (truncated at its maximum length).
 
         Returns
         -------
@@ -484,7 +484,7 @@ class TfidfSVDEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : iterable of str
-            Training texts.
+            Texts to learn the TF-IDF vocabulary and the SVD from.
         y : Ignored
             Not used, present for API consistency.
 
@@ -510,7 +510,7 @@ class TfidfSVDEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : iterable of str
-            Texts.
+            Texts; words not seen by ``fit`` are ignored.
 
         Returns
         -------

@@ -65,9 +65,9 @@ def representative_texts(texts: list[str], labels, confidence, n_texts: int = 5)
     Parameters
     ----------
     texts : list of str
-        The clustered texts.
+        The texts to choose from.
     labels : array-like of shape (n_texts,)
-        Cluster of each text, in ``0..n_clusters-1``.
+        Their clusters (``0..n_clusters-1``).
     confidence : array-like of shape (n_texts,)
         How sure the model is of each label, e.g. ``predict_proba(X).max(axis=1)``.
     n_texts : int, default=5
