@@ -121,7 +121,7 @@ def report_figure(estimator, X, labels=None):
     )
     plot_embedding(estimator, X, labels, method="pca", ax=ax_map)
     order = np.argsort(-sizes)
-    ax_sizes.bar(np.arange(len(sizes)), sizes[order], color=plt.cm.tab20(order % 20))
+    ax_sizes.bar(np.arange(len(sizes)), sizes[order], color="0.45")
     ax_sizes.set(
         title="cluster sizes", xlabel="cluster", ylabel="texts", xticks=np.arange(len(sizes))
     )
