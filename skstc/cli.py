@@ -174,18 +174,18 @@ def _cmd_cluster(args) -> int:
         for i, (t, c, p) in enumerate(zip(texts, labels, conf)):
             writer.writerow([i, int(c), f"{p:.4f}", t])
     _say(args, f"wrote {out}")
+    terms = top_terms(texts, labels, args.top_terms, n_clusters=args.n_clusters)
     if report is not None:
-        _write_report(report, texts, labels, conf, stc, X, args.top_terms)
+        _write_report(report, texts, labels, conf, stc, X, terms)
         _say(args, f"wrote {report}")
     sizes = np.bincount(labels, minlength=args.n_clusters)
-    terms = top_terms(texts, labels, args.top_terms)
     print(f"{'cluster':>7} {'size':>6}  top terms")
     for j in np.argsort(-sizes):
         print(f"{j:>7} {sizes[j]:>6}  {' '.join(terms[j])}")
     return 0
 
 
-def _write_report(path: Path, texts, labels, confidence, stc, X, n_terms: int) -> None:
+def _write_report(path: Path, texts, labels, confidence, stc, X, terms) -> None:
     from .report import report_figure, report_html
 
     if path.suffix.lower() == ".png":
@@ -196,7 +196,7 @@ def _write_report(path: Path, texts, labels, confidence, stc, X, n_terms: int) -
             fig.savefig(f, format="png", dpi=120)
         _pyplot().close(fig)
         return
-    page = report_html(texts, labels, confidence, estimator=stc, X=X, n_terms=n_terms,
+    page = report_html(texts, labels, confidence, estimator=stc, X=X, terms=terms,
                        title=f"{len(texts)} texts in {stc.n_clusters} clusters")
     with _atomic_open(path, encoding="utf-8") as f:
         f.write(page)

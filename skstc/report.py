@@ -18,7 +18,9 @@ from sklearn.utils.validation import check_is_fitted
 __all__ = ["top_terms", "representative_texts", "report_html", "report_figure"]
 
 
-def top_terms(texts: list[str], labels, n_terms: int = 8) -> list[list[str]]:
+def top_terms(
+    texts: list[str], labels, n_terms: int = 8, *, n_clusters: int | None = None
+) -> list[list[str]]:
     """The ``n_terms`` terms of largest summed TF-IDF weight in each cluster.
 
     Parameters
@@ -29,6 +31,8 @@ def top_terms(texts: list[str], labels, n_terms: int = 8) -> list[list[str]]:
         Cluster of each text, in ``0..n_clusters-1``.
     n_terms : int, default=8
         Terms per cluster (fewer when a cluster has fewer non-stop-words).
+    n_clusters : int, default=None
+        Number of clusters, empty ones included; ``max(labels) + 1`` when None.
 
     Returns
     -------
@@ -45,7 +49,8 @@ def top_terms(texts: list[str], labels, n_terms: int = 8) -> list[list[str]]:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     labels = np.asarray(labels)
-    n_clusters = int(labels.max()) + 1 if labels.size else 0
+    if n_clusters is None:
+        n_clusters = int(labels.max()) + 1 if labels.size else 0
     vec = TfidfVectorizer(sublinear_tf=True, stop_words="english")
     try:
         W = vec.fit_transform(texts)
@@ -136,6 +141,7 @@ def report_html(
     *,
     estimator=None,
     X=None,
+    terms: list[list[str]] | None = None,
     n_terms: int = 8,
     n_texts: int = 5,
     title: str = "Clusters",
@@ -159,6 +165,9 @@ def report_html(
         The fitted estimator, for the map.
     X : array-like of shape (n_texts, n_features), default=None
         The embeddings of ``texts``, for the map.
+    terms : list of list of str, default=None
+        Top terms of each cluster when already computed; ``top_terms(texts, labels,
+        n_terms)`` when None.
     n_terms, n_texts : int, default=8, 5
         Top terms and representative texts shown per cluster.
     title : str, default="Clusters"
@@ -180,7 +189,8 @@ def report_html(
 
     labels = np.asarray(labels)
     sizes = np.bincount(labels)
-    terms = top_terms(texts, labels, n_terms)
+    if terms is None:
+        terms = top_terms(texts, labels, n_terms)
     examples = representative_texts(texts, labels, confidence, n_texts)
     esc = html.escape
     parts = [

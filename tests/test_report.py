@@ -15,6 +15,9 @@ def test_top_terms_name_each_topic():
     for words, topic in zip(terms, ("python", "oracle", "apache")):
         assert len(words) == 8 and topic in words
     assert top_terms(["the a", "of and"], [0, 1]) == [[], []]  # stop words only
+    # empty last clusters still get their (empty) list
+    with_empty = top_terms(texts, y, 8, n_clusters=5)
+    assert len(with_empty) == 5 and with_empty[3:] == [[], []]
 
 
 def test_representative_texts_are_the_most_confident_members():
