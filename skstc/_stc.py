@@ -48,10 +48,11 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
     Implements Hadifar et al. (2019): an MLP autoencoder is pretrained on the
     (scaled) embeddings, k-means on its latent codes gives initial centroids μ, then
     encoder and centroids are refined by self-training: Student-t soft assignments
-    Q, a sharpened target P and the loss KL(P ‖ Q). By default two additions make
-    it use the neighborhoods of the input: a t-SNE term in the pretraining, and a
-    k-nearest-neighbor graph in the self-training (targets P sharpened from Q
-    averaged over each sample's neighbors, and a loss that makes neighbors agree).
+    Q, a sharpened target P and the loss KL(P ‖ Q). By default it also uses the
+    neighborhoods of the input: a t-SNE term in the pretraining, and a
+    k-nearest-neighbor graph for the initial k-means (on codes averaged over each
+    sample's neighbors) and the self-training (targets P sharpened from Q averaged
+    over the neighbors, and a loss that makes neighbors agree).
     ``neighbor_weight=0, n_neighbors=0`` is the paper's algorithm.
 
     Read more in the :ref:`User Guide <algorithm>`.
@@ -90,9 +91,10 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         number of neighbors each sample keeps close, within its mini-batch.
     n_neighbors : int, default=10
         Size of the k-nearest-neighbor graph of the scaled input (exact, Euclidean,
-        built once before self-training) that self-training uses: the target P is
-        sharpened from Q averaged over each sample and its neighbors, and
-        ``consistency_weight`` makes neighbors share clusters. 0 gives the paper's
+        built once after pretraining). ``init="auto"`` runs k-means on codes
+        averaged over it; in self-training the target P is sharpened from Q
+        averaged over each sample and its neighbors, and ``consistency_weight``
+        makes neighbors share clusters. 0 gives the paper's initialisation and
         self-training. Must be smaller than the number of samples. The graph is
         used in ``fit`` only: ``predict`` labels new texts with the encoder and the
         centroids alone.
@@ -111,13 +113,17 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Mini-batch size of both phases.
     lr : float, default=1e-4
         Adam learning rate of the self-training.
-    init : {"kmeans", "kmeans++", "kmeans-input"} or array-like of shape \
-(n_clusters, n_components), default="kmeans"
-        Initial centroids: k-means on the latent codes (the paper), k-means++
-        seeding only, k-means on the scaled input with each centroid the mean code
-        of its cluster, or given centroids in latent space.
+    init : {"auto", "kmeans", "kmeans++", "kmeans-input", "kmeans-graph"} or \
+array-like of shape (n_clusters, n_components), default="auto"
+        Initial centroids. ``"kmeans"``: k-means on the latent codes (the paper);
+        ``"kmeans-graph"``: k-means on the codes averaged three times over the
+        nearest-neighbor graph (needs ``n_neighbors >= 1``), each centroid then the
+        mean code of its cluster; ``"auto"``: ``"kmeans-graph"`` when there is a
+        graph (``n_neighbors >= 1``), else ``"kmeans"``. Also ``"kmeans++"`` (the
+        seeding only), ``"kmeans-input"`` (k-means on the scaled input, centroids
+        the mean codes) or given centroids in latent space.
     n_init : int, default=10
-        Number of k-means restarts for ``init="kmeans"``.
+        Number of k-means restarts of the k-means inits.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
         Where to train; "auto" takes CUDA when available.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
@@ -200,7 +206,10 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         "tol": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "init": [StrOptions({"kmeans", "kmeans++", "kmeans-input"}), "array-like"],
+        "init": [
+            StrOptions({"auto", "kmeans", "kmeans++", "kmeans-input", "kmeans-graph"}),
+            "array-like",
+        ],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
         "precision": [StrOptions({"auto", "float32", "bfloat16"})],
@@ -232,7 +241,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         tol: float = 1e-3,
         batch_size: int = 256,
         lr: float = 1e-4,
-        init: str | np.ndarray = "kmeans",
+        init: str | np.ndarray = "auto",
         n_init: int = 10,
         device: str | torch.device = "auto",
         precision: str = "auto",
@@ -278,6 +287,11 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
                 f"n_neighbors={self.n_neighbors} should be < n_samples={n_samples}: each "
                 "sample needs that many other samples as neighbors (n_neighbors=0 turns "
                 "the graph off)."
+            )
+        if _is_named(self.init, "kmeans-graph") and not self.n_neighbors:
+            raise ValueError(
+                'init="kmeans-graph" clusters codes averaged over the nearest-neighbor '
+                "graph, which n_neighbors=0 turns off; use n_neighbors >= 1 or another init."
             )
         dims = tuple(self.hidden_dims)
         if not all(isinstance(d, Integral) and not isinstance(d, bool) and d >= 1 for d in dims):
@@ -367,12 +381,28 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
             )
 
             t0 = time.perf_counter()
+            neighbors = None
+            if self.n_neighbors:
+                candidates = None
+                if X.shape[0] > self._graph_max_candidates:
+                    candidates = torch.from_numpy(np.sort(rng.choice(
+                        X.shape[0], self._graph_max_candidates, replace=False)))
+                neighbors = knn_graph(Xt, self.n_neighbors, device, candidates)
+            timings["graph"] = time.perf_counter() - t0
+            self._log(1, f"built the {self.n_neighbors}-nearest-neighbor graph in "
+                      f"{timings['graph']:.1f}s")
+
+            t0 = time.perf_counter()
             Z = encode(autoencoder.encoder, Xt, device).cpu().numpy()
+            init = self.init
+            if _is_named(init, "auto"):
+                init = "kmeans-graph" if self.n_neighbors else "kmeans"
             centers0 = init_centers(
                 Z,
                 self.n_clusters,
                 X=Xt.cpu().numpy() if _is_named(self.init, "kmeans-input") else None,
-                init=self.init,
+                neighbors=neighbors,
+                init=init,
                 n_init=self.n_init,
                 max_samples=self._init_max_samples,
                 random_state=rng,
@@ -385,18 +415,6 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
             )
             timings["init"] = time.perf_counter() - t0
             self._log(1, f"initialised {self.n_clusters} centroids in {timings['init']:.1f}s")
-
-            t0 = time.perf_counter()
-            neighbors = None
-            if self.n_neighbors:
-                candidates = None
-                if X.shape[0] > self._graph_max_candidates:
-                    candidates = torch.from_numpy(np.sort(rng.choice(
-                        X.shape[0], self._graph_max_candidates, replace=False)))
-                neighbors = knn_graph(Xt, self.n_neighbors, device, candidates)
-            timings["graph"] = time.perf_counter() - t0
-            self._log(1, f"built the {self.n_neighbors}-nearest-neighbor graph in "
-                      f"{timings['graph']:.1f}s")
 
             t0 = time.perf_counter()
             n_iter, st_history, labels = self_train(

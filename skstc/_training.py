@@ -139,11 +139,33 @@ def pretrain_autoencoder(
     return losses
 
 
+#: Steps of neighbor averaging applied to the codes before ``init="kmeans-graph"``.
+GRAPH_INIT_STEPS = 3
+
+
+def _mean_codes(
+    Z: np.ndarray, labels: np.ndarray, view: np.ndarray, view_centers: np.ndarray
+) -> np.ndarray:
+    """Mean code of each cluster of ``labels`` (computed on another ``view`` of the samples).
+
+    A cluster with no sample gets the code of the sample nearest to its centre in ``view``.
+    """
+    n_clusters = view_centers.shape[0]
+    counts = np.bincount(labels, minlength=n_clusters)
+    sums = np.zeros((n_clusters, Z.shape[1]), dtype=np.float64)
+    np.add.at(sums, labels, Z)
+    centers = sums / np.maximum(counts, 1)[:, None]
+    for j in np.flatnonzero(counts == 0):
+        centers[j] = Z[np.argmin(((view - view_centers[j]) ** 2).sum(1))]
+    return centers.astype(np.float32)
+
+
 def init_centers(
     Z: np.ndarray,
     n_clusters: int,
     *,
     X: np.ndarray | None = None,
+    neighbors: torch.Tensor | None = None,
     init: str | np.ndarray,
     n_init: int,
     max_samples: int,
@@ -153,26 +175,31 @@ def init_centers(
 
     ``init="kmeans"`` runs k-means (``n_init`` restarts) on the codes ``Z``, or on
     ``max_samples`` of them drawn at random when there are more; ``"kmeans++"`` keeps
-    only the k-means++ seeding; an array is used as given.
+    only the k-means++ seeding. Two variants cluster another view of the samples and
+    take the mean code of each cluster as its centroid: ``"kmeans-input"`` runs k-means
+    on the scaled input ``X``; ``"kmeans-graph"`` on the codes averaged
+    ``GRAPH_INIT_STEPS`` times over each sample's closed neighborhood in the graph
+    ``neighbors`` (:func:`~skstc._graph.neighbor_mean`). An array is used as given.
     """
     if not isinstance(init, str):
         return np.asarray(init, dtype=np.float32)
-    if init == "kmeans-input":
-        # k-means in the (scaled) input space; centroids = mean latent code per cluster
-        sub = np.arange(Z.shape[0])
-        if Z.shape[0] > max_samples:
-            sub = np.sort(random_state.choice(Z.shape[0], max_samples, replace=False))
-        km = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(X[sub])
-        labels = km.labels_
-        return np.stack([Z[sub][labels == j].mean(0) for j in range(n_clusters)]).astype(np.float32)
-    if Z.shape[0] > max_samples:
-        Z = Z[np.sort(random_state.choice(Z.shape[0], max_samples, replace=False))]
-    if init == "kmeans++":
-        centers, _ = kmeans_plusplus(Z, n_clusters, random_state=random_state)
+    if init == "kmeans-graph":
+        smoothed = torch.from_numpy(Z)
+        for _ in range(GRAPH_INIT_STEPS):
+            smoothed = neighbor_mean(smoothed, neighbors)
+        view = smoothed.numpy()
     else:
-        km = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(Z)
-        centers = km.cluster_centers_
-    return centers.astype(np.float32)
+        view = X if init == "kmeans-input" else Z
+    sub = np.arange(Z.shape[0])
+    if Z.shape[0] > max_samples:
+        sub = np.sort(random_state.choice(Z.shape[0], max_samples, replace=False))
+    if init == "kmeans++":
+        centers, _ = kmeans_plusplus(Z[sub], n_clusters, random_state=random_state)
+        return centers.astype(np.float32)
+    km = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(view[sub])
+    if view is Z:
+        return km.cluster_centers_.astype(np.float32)
+    return _mean_codes(Z[sub], km.labels_, view[sub], km.cluster_centers_)
 
 
 @torch.no_grad()

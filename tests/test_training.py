@@ -7,7 +7,7 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
 from skstc._nn import AutoEncoder
-from skstc._training import encode, pretrain_autoencoder
+from skstc._training import _mean_codes, encode, init_centers, pretrain_autoencoder
 
 
 def test_neighbor_term_keeps_clusters_apart_in_the_codes():
@@ -31,3 +31,34 @@ def test_neighbor_term_keeps_clusters_apart_in_the_codes():
             ari[weight].append(adjusted_rand_score(y, labels))
     assert min(ari[1.0]) > 0.97
     assert np.mean(ari[1.0]) > np.mean(ari[0.0]) + 0.03
+
+
+def test_kmeans_graph_init_clusters_codes_averaged_over_the_graph():
+    """Codes too noisy for k-means alone, with a graph whose edges stay within a class."""
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1], 200)
+    Z = (rng.normal(size=(400, 2)) * 2.0 + np.c_[2.0 * y - 1, np.zeros(400)]).astype(np.float32)
+    neighbors = torch.from_numpy(
+        np.stack([rng.choice(np.flatnonzero(y == y[i]), 10, replace=False) for i in range(400)])
+    )
+    kwargs = dict(n_init=3, max_samples=1000)
+    plain = init_centers(Z, 2, init="kmeans", random_state=np.random.RandomState(0), **kwargs)
+    graph = init_centers(
+        Z, 2, neighbors=neighbors, init="kmeans-graph",
+        random_state=np.random.RandomState(0), **kwargs,
+    )
+
+    # smoothed over its class, every code sits near its class mean: k-means on them
+    # splits by class, and the centroids are the mean codes of the two classes
+    class_means = np.stack([Z[y == 0].mean(0), Z[y == 1].mean(0)])
+    order = np.argsort(graph[:, 0])
+    np.testing.assert_allclose(graph[order], class_means, atol=1e-5)
+    # k-means on the raw codes cannot see the classes: its centroids are elsewhere
+    assert np.abs(np.sort(plain[:, 0]) - class_means[:, 0]).max() > 0.3
+
+
+def test_mean_codes_fill_an_empty_cluster_with_the_nearest_sample():
+    Z = np.arange(8, dtype=np.float32).reshape(4, 2)
+    view = np.array([[0.0], [1.0], [10.0], [11.0]])
+    centers = _mean_codes(Z, np.array([0, 0, 0, 0]), view, np.array([[0.5], [10.8]]))
+    np.testing.assert_allclose(centers, [Z.mean(0), Z[3]])

@@ -130,3 +130,8 @@ def test_failed_fit_keeps_previous_model(X):
     with pytest.raises(ValueError):
         stc.fit(X)
     np.testing.assert_array_equal(stc.predict(X), before)
+
+
+def test_graph_init_needs_a_graph(X):
+    with pytest.raises(ValueError, match='init="kmeans-graph" .* n_neighbors=0'):
+        STCClustering(2, **small_params(init="kmeans-graph", n_neighbors=0)).fit(X)
