@@ -48,11 +48,10 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
     Implements Hadifar et al. (2019): an MLP autoencoder is pretrained on the
     (scaled) embeddings, k-means on its latent codes gives initial centroids μ, then
     encoder and centroids are refined by self-training: Student-t soft assignments
-    Q, a sharpened target P and the loss KL(P ‖ Q). By default it also uses the
-    neighborhoods of the input: a t-SNE term in the pretraining, and a
-    k-nearest-neighbor graph for the initial k-means (on codes averaged over each
-    sample's neighbors) and the self-training (targets P sharpened from Q averaged
-    over the neighbors, and a loss that makes neighbors agree).
+    Q, a sharpened target P and the loss KL(P ‖ Q). By default two additions make
+    it use the neighborhoods of the input: a t-SNE term in the pretraining, and a
+    k-nearest-neighbor graph in the self-training (targets P sharpened from Q
+    averaged over each sample's neighbors, and a loss that makes neighbors agree).
     ``neighbor_weight=0, n_neighbors=0`` is the paper's algorithm.
 
     Read more in the :ref:`User Guide <algorithm>`.
@@ -91,13 +90,12 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         number of neighbors each sample keeps close, within its mini-batch.
     n_neighbors : int, default=10
         Size of the k-nearest-neighbor graph of the scaled input (exact, Euclidean,
-        built once after pretraining). ``init="auto"`` runs k-means on codes
-        averaged over it; in self-training the target P is sharpened from Q
-        averaged over each sample and its neighbors, and ``consistency_weight``
-        makes neighbors share clusters. 0 gives the paper's initialisation and
-        self-training. Must be smaller than the number of samples. The graph is
-        used in ``fit`` only: ``predict`` labels new texts with the encoder and the
-        centroids alone.
+        built once after pretraining). In self-training the target P is sharpened
+        from Q averaged over each sample and its neighbors, and
+        ``consistency_weight`` makes neighbors share clusters; ``init="kmeans-graph"``
+        also uses it. 0 gives the paper's self-training. Must be smaller than the
+        number of samples. The graph is used in ``fit`` only: ``predict`` labels
+        new texts with the encoder and the centroids alone.
     consistency_weight : float, default=1.0
         Weight of the neighbor-consistency loss of the self-training (SCAN, Van
         Gansbeke et al. 2020): ``-log Σ_j q_ij q_lj`` for a sample i of the batch and
@@ -113,15 +111,15 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Mini-batch size of both phases.
     lr : float, default=1e-4
         Adam learning rate of the self-training.
-    init : {"auto", "kmeans", "kmeans++", "kmeans-input", "kmeans-graph"} or \
-array-like of shape (n_clusters, n_components), default="auto"
-        Initial centroids. ``"kmeans"``: k-means on the latent codes (the paper);
-        ``"kmeans-graph"``: k-means on the codes averaged three times over the
-        nearest-neighbor graph (needs ``n_neighbors >= 1``), each centroid then the
-        mean code of its cluster; ``"auto"``: ``"kmeans-graph"`` when there is a
-        graph (``n_neighbors >= 1``), else ``"kmeans"``. Also ``"kmeans++"`` (the
-        seeding only), ``"kmeans-input"`` (k-means on the scaled input, centroids
-        the mean codes) or given centroids in latent space.
+    init : {"kmeans", "kmeans++", "kmeans-input", "kmeans-graph"} or array-like of \
+shape (n_clusters, n_components), default="kmeans"
+        Initial centroids: k-means on the latent codes (the paper); k-means++
+        seeding only; k-means on the scaled input (``"kmeans-input"``) or on the
+        codes averaged three times over the nearest-neighbor graph
+        (``"kmeans-graph"``, needs ``n_neighbors >= 1``), each centroid then the
+        mean code of its cluster; or given centroids in latent space.
+        ``"kmeans-graph"`` suits many clusters on inputs whose neighbors mostly
+        share a topic, and costs accuracy where they do not (see the user guide).
     n_init : int, default=10
         Number of k-means restarts of the k-means inits.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
@@ -207,7 +205,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "init": [
-            StrOptions({"auto", "kmeans", "kmeans++", "kmeans-input", "kmeans-graph"}),
+            StrOptions({"kmeans", "kmeans++", "kmeans-input", "kmeans-graph"}),
             "array-like",
         ],
         "n_init": [Interval(Integral, 1, None, closed="left")],
@@ -241,7 +239,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         tol: float = 1e-3,
         batch_size: int = 256,
         lr: float = 1e-4,
-        init: str | np.ndarray = "auto",
+        init: str | np.ndarray = "kmeans",
         n_init: int = 10,
         device: str | torch.device = "auto",
         precision: str = "auto",
@@ -394,15 +392,12 @@ array-like of shape (n_clusters, n_components), default="auto"
 
             t0 = time.perf_counter()
             Z = encode(autoencoder.encoder, Xt, device).cpu().numpy()
-            init = self.init
-            if _is_named(init, "auto"):
-                init = "kmeans-graph" if self.n_neighbors else "kmeans"
             centers0 = init_centers(
                 Z,
                 self.n_clusters,
                 X=Xt.cpu().numpy() if _is_named(self.init, "kmeans-input") else None,
                 neighbors=neighbors,
-                init=init,
+                init=self.init,
                 n_init=self.n_init,
                 max_samples=self._init_max_samples,
                 random_state=rng,
