@@ -35,6 +35,9 @@ from ._training import (
     self_train,
 )
 
+#: Smallest ``n_clusters`` for which ``init="auto"`` clusters graph-averaged codes.
+GRAPH_INIT_MIN_CLUSTERS = 50
+
 
 def _is_named(value, name: str) -> bool:
     """``value == name`` for a string ``value``; False for arrays."""
@@ -111,15 +114,18 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Mini-batch size of both phases.
     lr : float, default=1e-4
         Adam learning rate of the self-training.
-    init : {"kmeans", "kmeans++", "kmeans-input", "kmeans-graph"} or array-like of \
-shape (n_clusters, n_components), default="kmeans"
-        Initial centroids: k-means on the latent codes (the paper); k-means++
-        seeding only; k-means on the scaled input (``"kmeans-input"``) or on the
-        codes averaged three times over the nearest-neighbor graph
+    init : {"auto", "kmeans", "kmeans++", "kmeans-input", "kmeans-graph"} or \
+array-like of shape (n_clusters, n_components), default="auto"
+        Initial centroids: k-means on the latent codes (``"kmeans"``, the paper);
+        k-means++ seeding only; k-means on the scaled input (``"kmeans-input"``) or on
+        the codes averaged three times over the nearest-neighbor graph
         (``"kmeans-graph"``, needs ``n_neighbors >= 1``), each centroid then the
-        mean code of its cluster; or given centroids in latent space.
-        ``"kmeans-graph"`` suits many clusters on inputs whose neighbors mostly
-        share a topic, and costs accuracy where they do not (see the user guide).
+        mean code of its cluster; or given centroids in latent space. ``"auto"`` is
+        ``"kmeans-graph"`` for ``n_clusters >= 50`` with a graph and ``"kmeans"``
+        otherwise: with many clusters k-means on the codes falls into poor local
+        minima that the averaged codes avoid, with few it does not, and averaging
+        costs accuracy where neighbors often belong to other topics (see the user
+        guide).
     n_init : int, default=10
         Number of k-means restarts of the k-means inits.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
@@ -205,7 +211,7 @@ shape (n_clusters, n_components), default="kmeans"
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "init": [
-            StrOptions({"kmeans", "kmeans++", "kmeans-input", "kmeans-graph"}),
+            StrOptions({"auto", "kmeans", "kmeans++", "kmeans-input", "kmeans-graph"}),
             "array-like",
         ],
         "n_init": [Interval(Integral, 1, None, closed="left")],
@@ -239,7 +245,7 @@ shape (n_clusters, n_components), default="kmeans"
         tol: float = 1e-3,
         batch_size: int = 256,
         lr: float = 1e-4,
-        init: str | np.ndarray = "kmeans",
+        init: str | np.ndarray = "auto",
         n_init: int = 10,
         device: str | torch.device = "auto",
         precision: str = "auto",
@@ -273,6 +279,14 @@ shape (n_clusters, n_components), default="kmeans"
     def _log(self, level: int, msg: str) -> None:
         if self.verbose >= level:
             print(f"[STCClustering] {msg}", file=sys.stdout, flush=True)
+
+    def _init_method(self) -> str | np.ndarray:
+        """``init`` with ``"auto"`` resolved (see the class docstring)."""
+        if not _is_named(self.init, "auto"):
+            return self.init
+        if self.n_neighbors and self.n_clusters >= GRAPH_INIT_MIN_CLUSTERS:
+            return "kmeans-graph"
+        return "kmeans"
 
     def _check_params_vs_input(self, X: np.ndarray) -> None:
         n_samples = X.shape[0]
@@ -391,13 +405,14 @@ shape (n_clusters, n_components), default="kmeans"
                       f"{timings['graph']:.1f}s")
 
             t0 = time.perf_counter()
+            init = self._init_method()
             Z = encode(autoencoder.encoder, Xt, device).cpu().numpy()
             centers0 = init_centers(
                 Z,
                 self.n_clusters,
-                X=Xt.cpu().numpy() if _is_named(self.init, "kmeans-input") else None,
+                X=Xt.cpu().numpy() if _is_named(init, "kmeans-input") else None,
                 neighbors=neighbors,
-                init=self.init,
+                init=init,
                 n_init=self.n_init,
                 max_samples=self._init_max_samples,
                 random_state=rng,
@@ -409,7 +424,9 @@ shape (n_clusters, n_components), default="kmeans"
                 .numpy()
             )
             timings["init"] = time.perf_counter() - t0
-            self._log(1, f"initialised {self.n_clusters} centroids in {timings['init']:.1f}s")
+            init_name = init if isinstance(init, str) else "given centroids"
+            self._log(1, f"initialised {self.n_clusters} centroids ({init_name}) in "
+                      f"{timings['init']:.1f}s")
 
             t0 = time.perf_counter()
             n_iter, st_history, labels = self_train(

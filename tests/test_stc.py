@@ -9,6 +9,7 @@ import pytest
 import torch
 from _testing import small_params, topic_corpus
 from sklearn.base import clone
+from sklearn.datasets import make_blobs
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score
@@ -92,6 +93,25 @@ def test_init_options(blobs):
     centers = STCClustering(4, **small_params(max_iter=0)).fit(X).cluster_centers_
     given = STCClustering(4, **small_params(init=centers, max_iter=0)).fit(X)
     np.testing.assert_allclose(given.cluster_centers_, centers, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("n_clusters", "n_neighbors", "expected"),
+    [(60, 3, "kmeans-graph"), (60, 0, "kmeans"), (49, 3, "kmeans")],
+)
+def test_init_auto(n_clusters, n_neighbors, expected):
+    # "auto" averages the codes over the graph from 50 clusters on, when there is a graph
+    X, _ = make_blobs(n_samples=300, centers=n_clusters, n_features=12, random_state=0)
+    X = X.astype(np.float32)
+    params = small_params(n_neighbors=n_neighbors, max_iter=0, pretrain_epochs=2)
+    auto = STCClustering(n_clusters, **params).fit(X)
+    assert auto.get_params()["init"] == "auto"
+    named = STCClustering(n_clusters, **{**params, "init": expected}).fit(X)
+    np.testing.assert_array_equal(auto.cluster_centers_, named.cluster_centers_)
+    if n_neighbors:
+        other = "kmeans" if expected == "kmeans-graph" else "kmeans-graph"
+        unlike = STCClustering(n_clusters, **{**params, "init": other}).fit(X)
+        assert not np.array_equal(auto.cluster_centers_, unlike.cluster_centers_)
 
 
 @pytest.mark.parametrize(
