@@ -54,7 +54,8 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
     Q, a sharpened target P and the loss KL(P ‖ Q). By default two additions make
     it use the neighborhoods of the input: a t-SNE term in the pretraining, and a
     k-nearest-neighbor graph in the self-training (targets P sharpened from Q
-    averaged over each sample's neighbors, and a loss that makes neighbors agree).
+    averaged over each sample's neighbors, and a loss that makes neighbors agree);
+    from 50 clusters on, k-means also starts from codes averaged over that graph.
     ``neighbor_weight=0, n_neighbors=0`` is the paper's algorithm.
 
     Read more in the :ref:`User Guide <algorithm>`.
