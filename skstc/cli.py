@@ -206,7 +206,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--embedding", choices=EMBEDDINGS, default="tfidf",
                    help="text embedding (default: tfidf = TF-IDF + SVD(100) + L2)")
     p.add_argument("--init", choices=sorted(_STC_CONSTRAINTS["init"][0].options),
-                   default="auto")
+                   default="auto",
+                   help="initial centroids (default: auto = kmeans-graph from 50 clusters "
+                        "on, kmeans below)")
     p.add_argument("--max-iter", dest="max_iter", type=int, default=None)
     p.add_argument("--pretrain-epochs", dest="pretrain_epochs", type=int, default=None)
     p.add_argument("--neighbor-weight", dest="neighbor_weight", type=float, default=None,
