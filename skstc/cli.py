@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from ._stc import GRAPH_INIT_MIN_CLUSTERS
 from ._stc import STCClustering as _STC
 from .datasets import DATASETS
 from .embeddings import EMBEDDINGS
@@ -207,8 +208,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="text embedding (default: tfidf = TF-IDF + SVD(100) + L2)")
     p.add_argument("--init", choices=sorted(_STC_CONSTRAINTS["init"][0].options),
                    default="auto",
-                   help="initial centroids (default: auto = kmeans-graph from 50 clusters "
-                        "on, kmeans below)")
+                   help="initial centroids (default: auto = kmeans-graph from "
+                        f"{GRAPH_INIT_MIN_CLUSTERS} clusters on, kmeans below)")
     p.add_argument("--max-iter", dest="max_iter", type=int, default=None)
     p.add_argument("--pretrain-epochs", dest="pretrain_epochs", type=int, default=None)
     p.add_argument("--neighbor-weight", dest="neighbor_weight", type=float, default=None,
