@@ -35,7 +35,8 @@ def knn_graph(
     for start in range(0, n, step):
         stop = min(n, start + step)
         # ||a - b||² = ||a||² - 2 a·b + ||b||²; the row's own norm does not change the order
-        d2 = sq_norms.unsqueeze(0) - 2 * (Xd[start:stop] @ C.T)
+        d2 = Xd[start:stop] @ C.T
+        d2.mul_(-2).add_(sq_norms)  # in place: one block-sized buffer
         rows = torch.arange(start, stop)
         pos = torch.searchsorted(cand, rows)  # where each row sits among the candidates
         is_candidate = (pos < len(cand)) & (cand[pos.clamp_max(len(cand) - 1)] == rows)

@@ -92,26 +92,38 @@ def target_distribution(q: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def conditional_affinities(d2: torch.Tensor, perplexity: float, n_steps: int = 40) -> torch.Tensor:
+def conditional_affinities(d2: torch.Tensor, perplexity: float, n_steps: int = 24) -> torch.Tensor:
     """Row-stochastic ``p_j|i ∝ exp(-β_i d²_ij)`` (``p_i|i = 0``) with perplexity ``perplexity``.
 
-    Each β_i is found by bisection on log β_i, so that the entropy of row i is
-    ``log(perplexity)``; ``d2`` is divided by each row's mean first, which makes the
-    search independent of the scale of the input.
+    Each β_i is found by bisection on log β_i in [-30, 30] (``n_steps`` halvings), so that
+    the entropy of row i is ``log(perplexity)``; ``d2`` is divided by each row's mean first,
+    which makes the search independent of the scale of the input. The entropy comes from
+    the partition function, ``H_i = log Z_i + β_i Σ_j p_j|i d²_ij``, with each row's
+    smallest off-diagonal distance subtracted first so that no exponential overflows.
     """
     m = d2.shape[0]
     d2 = d2 / (d2.sum(1, keepdim=True) / max(m - 1, 1)).clamp_min(torch.finfo(d2.dtype).tiny)
     d2.fill_diagonal_(float("inf"))  # d2 is a fresh tensor after the division
+    d2 = d2 - d2.amin(1, keepdim=True)
+    d2.fill_diagonal_(0.0)
+    off_diagonal = 1.0 - torch.eye(m, dtype=d2.dtype, device=d2.device)
+
+    def unnormalized(log_beta: torch.Tensor) -> torch.Tensor:
+        return torch.exp(-log_beta.exp() * d2) * off_diagonal
+
     target = math.log(perplexity)
     lo = torch.full((m, 1), -30.0, dtype=d2.dtype, device=d2.device)  # log β
     hi = torch.full_like(lo, 30.0)
     for _ in range(n_steps):
         mid = (lo + hi) / 2
-        p = torch.softmax(-d2 * mid.exp(), dim=1)
-        too_flat = -torch.xlogy(p, p).sum(1, keepdim=True) > target  # entropy > log perplexity
+        w = unnormalized(mid)
+        z = w.sum(1, keepdim=True)
+        entropy = z.log() + mid.exp() * (w * d2).sum(1, keepdim=True) / z
+        too_flat = entropy > target
         lo = torch.where(too_flat, mid, lo)
         hi = torch.where(too_flat, hi, mid)
-    return torch.softmax(-d2 * ((lo + hi) / 2).exp(), dim=1)
+    w = unnormalized((lo + hi) / 2)
+    return w / w.sum(1, keepdim=True)
 
 
 @torch.no_grad()
@@ -136,7 +148,11 @@ def neighbor_kl(p: torch.Tensor, z: torch.Tensor, alpha: float) -> torch.Tensor:
     """
     m = z.shape[0]
     off_diagonal = ~torch.eye(m, dtype=torch.bool, device=z.device)
-    log_q = torch.log_softmax(_student_t_logits(squared_distances(z, z)[off_diagonal], alpha), 0)
+    sq_norms = z.pow(2).sum(1)
+    # ||z_i||² + ||z_j||² - 2 z_i·z_j: one matrix product, cheaper to differentiate than
+    # the (m, m, d) differences
+    d2 = (sq_norms.unsqueeze(1) + sq_norms.unsqueeze(0) - 2 * z @ z.T).clamp_min(0)
+    log_q = torch.log_softmax(_student_t_logits(d2[off_diagonal], alpha), 0)
     return kl_sum(p[off_diagonal], log_q)
 
 

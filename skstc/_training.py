@@ -254,7 +254,9 @@ def self_train(
     With a k-nearest-neighbor graph ``neighbors`` (indices, shape ``(n, k)``), P is
     sharpened from Q averaged over each sample's closed neighborhood
     (:func:`~skstc._graph.neighbor_mean`), and ``consistency_weight`` γ > 0 adds
-    ``γ · neighbor_disagreement`` between every batch sample and a random neighbor of it.
+    ``γ · neighbor_disagreement`` between every batch sample and a random neighbor of it,
+    whose Q is taken from the last refresh and held fixed like P (so that a step
+    encodes the batch only).
     ``autocast_dtype`` runs the encoder of the training steps in mixed precision; Q, P and
     the refreshes are computed in float32. ``progress`` shows a bar of the steps.
 
@@ -281,13 +283,13 @@ def self_train(
     it = 0
     while True:
         if it % update_interval == 0 or it == max_iter:
-            log_q = log_soft_assign_all(encoder, centers.detach(), X, alpha, device)
-            q_all = log_q.exp()
+            log_q_all = log_soft_assign_all(encoder, centers.detach(), X, alpha, device)
+            q_all = log_q_all.exp()
             if neighbors is not None:
                 q_all = neighbor_mean(q_all, neighbors)
             p = target_distribution(q_all)
-            labels = log_q.argmax(dim=1)
-            kl = float(kl_divergence(p, log_q))
+            labels = log_q_all.argmax(dim=1)
+            kl = float(kl_divergence(p, log_q_all))
             delta = 1.0 if labels_last is None else float((labels != labels_last).float().mean())
             n_empty = int(n_clusters - torch.unique(labels).numel())
             history["iteration"].append(it)
@@ -305,19 +307,15 @@ def self_train(
                 return it, history, labels
             labels_last = labels
         idx = next(batches)
-        n_batch = len(idx)
-        if use_consistency:
-            # one random graph neighbor l of every sample i of the batch is encoded too
-            pick = torch.randint(neighbors.shape[1], (n_batch,), generator=generator)
-            idx = torch.cat([idx, neighbors[idx, pick]])
         with autocast(device, autocast_dtype):
             z = encoder(X[idx].to(device, non_blocking=True))
         log_q = log_soft_assignment(z.float(), centers, alpha)
         loss = kl_divergence(p[idx.to(p.device)], log_q)
         if use_consistency:
-            loss = loss + consistency_weight * neighbor_disagreement(
-                log_q[:n_batch], log_q[n_batch:]
-            )
+            # one random graph neighbor l of every sample i, with its Q of the last refresh
+            pick = torch.randint(neighbors.shape[1], (len(idx),), generator=generator)
+            log_q_neighbor = log_q_all[neighbors[idx, pick].to(log_q_all.device)]
+            loss = loss + consistency_weight * neighbor_disagreement(log_q, log_q_neighbor)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
