@@ -98,3 +98,14 @@ def test_neighbor_disagreement_matches_reference():
     r = torch.softmax(torch.randn(6, 4, generator=torch.Generator().manual_seed(1)), 1)
     want = -torch.log((q * r).sum(1)).mean()
     torch.testing.assert_close(neighbor_disagreement(q.log(), r.log()), want)
+
+
+def test_conditional_affinities_of_duplicate_and_far_rows_are_finite():
+    # exact duplicates (distance 0), one far outlier and float32: no overflow, rows sum to 1
+    x = torch.cat([torch.zeros(5, 3), torch.ones(5, 3), torch.full((1, 3), 1e4)])
+    p = conditional_affinities(torch.cdist(x, x).pow(2), 3.0)
+    assert torch.isfinite(p).all() and torch.all(torch.diag(p) == 0.0)
+    torch.testing.assert_close(p.sum(1), torch.ones(11))
+    # a row of equal distances gets the uniform distribution
+    p = conditional_affinities(torch.ones(6, 6), 2.0)
+    torch.testing.assert_close(p, (1 - torch.eye(6)) / 5)

@@ -6,8 +6,9 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
+from skstc._graph import knn_graph
 from skstc._nn import AutoEncoder
-from skstc._training import _mean_codes, encode, init_centers, pretrain_autoencoder
+from skstc._training import _mean_codes, encode, init_centers, pretrain_autoencoder, self_train
 
 
 def test_neighbor_term_keeps_clusters_apart_in_the_codes():
@@ -62,3 +63,40 @@ def test_mean_codes_fill_an_empty_cluster_with_the_nearest_sample():
     view = np.array([[0.0], [1.0], [10.0], [11.0]])
     centers = _mean_codes(Z, np.array([0, 0, 0, 0]), view, np.array([[0.5], [10.8]]))
     np.testing.assert_allclose(centers, [Z.mean(0), Z[3]])
+
+
+class _RowCounter(torch.nn.Module):
+    """Wraps an encoder and records how many rows each training-mode call encodes."""
+
+    def __init__(self, encoder: torch.nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.rows: list[int] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            self.rows.append(x.shape[0])
+        return self.encoder(x)
+
+
+def test_self_training_steps_encode_the_batch_only_and_neighbors_agree():
+    # overlapping blobs: the consistency term (each neighbor's Q taken from the last
+    # refresh) must make graph neighbors share clusters more often than without it
+    X, _ = make_blobs(300, n_features=8, centers=3, cluster_std=4.0, random_state=0)
+    Xt = torch.from_numpy(((X - X.mean(0)) / X.std()).astype(np.float32))
+    neighbors = knn_graph(Xt, 5, torch.device("cpu"))
+    agreement = {}
+    for weight in (0.0, 5.0):
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            encoder = _RowCounter(AutoEncoder(8, (16,), 2).encoder)
+        centers = torch.nn.Parameter(torch.tensor([[-1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]))
+        _, _, labels = self_train(
+            encoder, centers, Xt, alpha=1.0, max_iter=60, update_interval=20, tol=0.0,
+            batch_size=64, lr=1e-2, device=torch.device("cpu"),
+            generator=torch.Generator().manual_seed(0), neighbors=neighbors,
+            consistency_weight=weight,
+        )
+        assert len(encoder.rows) == 60 and max(encoder.rows) <= 64
+        agreement[weight] = float((labels[neighbors] == labels[:, None]).float().mean())
+    assert agreement[5.0] > agreement[0.0]
