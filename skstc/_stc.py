@@ -103,7 +103,8 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
     consistency_weight : float, default=1.0
         Weight of the neighbor-consistency loss of the self-training (SCAN, Van
         Gansbeke et al. 2020): ``-log Σ_j q_ij q_lj`` for a sample i of the batch and
-        a random neighbor l of it. 0 turns it off; unused when ``n_neighbors=0``.
+        a random neighbor l of it, whose Q is held fixed between refreshes of P (like
+        P). 0 turns it off; unused when ``n_neighbors=0``.
     max_iter : int, default=1500
         Maximum number of self-training steps (mini-batches).
     update_interval : int, default=300
