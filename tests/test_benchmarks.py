@@ -123,6 +123,8 @@ def test_speed_smoke(tmp_path):
         cells = [c.strip() for c in row.split("|")[1:-1]]
         assert cells[1] in {"float32", "bfloat16"}  # precision_ of the fit
         assert cells[4] == "10"  # self-training steps
-        fit_s, samples_per_s, peak_mib = (float(cells[i].replace(",", "")) for i in (5, 10, -1))
-        assert fit_s > 0 and samples_per_s > 0 and peak_mib > 0
+        fit_s, graph_s, samples_per_s, peak_mib = (
+            float(cells[i].replace(",", "")) for i in (5, 7, 11, -1)
+        )
+        assert fit_s > 0 and samples_per_s > 0 and peak_mib > 0 and 0 < graph_s < fit_s
     assert not list(tmp_path.rglob("*.npy"))  # synthetic data removed
