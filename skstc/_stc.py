@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._device import cpu_copy, resolve_device, resolve_precision
 from ._graph import knn_graph
+from ._guard import silhouette_guard
 from ._nn import AutoEncoder
 from ._scaling import fit_scaling, scaled_tensor
 from ._training import (
@@ -55,8 +56,9 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
     it use the neighborhoods of the input: a t-SNE term in the pretraining, and a
     k-nearest-neighbor graph in the self-training (targets P sharpened from Q
     averaged over each sample's neighbors, and a loss that makes neighbors agree);
-    from 50 clusters on, k-means also starts from codes averaged over that graph.
-    ``neighbor_weight=0, n_neighbors=0`` is the paper's algorithm.
+    from 50 clusters on, k-means also starts from codes averaged over that graph. A
+    guard keeps the self-training refresh whose labels fit the input best, the start
+    included. ``neighbor_weight=0, n_neighbors=0, guard=None`` is the paper's algorithm.
 
     Read more in the :ref:`User Guide <algorithm>`.
 
@@ -91,15 +93,17 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         paper's plain autoencoder (see the user guide).
     perplexity : float, default=10.0
         Perplexity of the input affinities of the neighbor term: roughly the
-        number of neighbors each sample keeps close, within its mini-batch.
+        number of neighbors each sample keeps close, within its mini-batch; cut to a
+        third of the batch on fewer rows, with a warning.
     n_neighbors : int, default=10
         Size of the k-nearest-neighbor graph of the scaled input (exact, Euclidean,
         built once after pretraining). In self-training the target P is sharpened
         from Q averaged over each sample and its neighbors, and
         ``consistency_weight`` makes neighbors share clusters; ``init="kmeans-graph"``
-        also uses it. 0 gives the paper's self-training. Must be smaller than the
-        number of samples. The graph is used in ``fit`` only: ``predict`` labels
-        new texts with the encoder and the centroids alone.
+        also uses it. 0 gives the paper's self-training. Cut to ``n_samples - 1`` on
+        fewer samples, with a warning (see the user guide, "Small inputs"). The graph
+        is used in ``fit`` only: ``predict`` labels new texts with the encoder and the
+        centroids alone.
     consistency_weight : float, default=1.0
         Weight of the neighbor-consistency loss of the self-training (SCAN, Van
         Gansbeke et al. 2020): ``-log Σ_j q_ij q_lj`` for a sample i of the batch and
@@ -116,6 +120,13 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Mini-batch size of both phases.
     lr : float, default=1e-4
         Adam learning rate of the self-training.
+    guard : {"silhouette"} or None, default="silhouette"
+        Unsupervised guard of the self-training: every refresh of P scores its labels by
+        their silhouette in the scaled input (Euclidean, on at most 3,000 samples drawn
+        with a fixed seed), and ``fit`` keeps the encoder and centroids of the refresh
+        that scored best (the start included; the later of equal scores), so
+        self-training never ends below where it started by that score. None keeps the
+        last refresh (the paper). Read more in the :ref:`User Guide <guard>`.
     init : {"auto", "kmeans", "kmeans++", "kmeans-input", "kmeans-graph"} or \
 array-like of shape (n_clusters, n_components), default="auto"
         Initial centroids: k-means on the latent codes (``"kmeans"``, the paper);
@@ -160,12 +171,15 @@ array-like of shape (n_clusters, n_components), default="auto"
         Centroids μ in latent space.
     n_iter_ : int
         Number of self-training steps run.
+    best_iter_ : int
+        Self-training steps of the refresh whose model was kept (``n_iter_`` without a
+        guard; 0 when the guard kept the start).
     history_ : dict of list
         ``pretrain_loss`` (reconstruction MSE per epoch), ``pretrain_neighbor_loss``
         (neighbor term per epoch, empty when ``neighbor_weight=0``), and per
         refresh of P: ``iteration``, ``kl_loss``, ``delta_label``,
-        ``n_empty_clusters``; ``time`` holds the seconds spent in each phase
-        (``pretrain``, ``init``, ``graph``, ``self_train``).
+        ``n_empty_clusters`` and, with a guard, ``guard_score``; ``time`` holds the
+        seconds spent in each phase (``pretrain``, ``init``, ``graph``, ``self_train``).
     autoencoder_ : torch.nn.Module
         The trained autoencoder (``autoencoder_.encoder`` maps scaled inputs to the
         latent space).
@@ -212,6 +226,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         "tol": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "guard": [StrOptions({"silhouette"}), None],
         "init": [
             StrOptions({"auto", "kmeans", "kmeans++", "kmeans-input", "kmeans-graph"}),
             "array-like",
@@ -247,6 +262,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         tol: float = 1e-3,
         batch_size: int = 256,
         lr: float = 1e-4,
+        guard: str | None = "silhouette",
         init: str | np.ndarray = "auto",
         n_init: int = 10,
         device: str | torch.device = "auto",
@@ -270,6 +286,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         self.tol = tol
         self.batch_size = batch_size
         self.lr = lr
+        self.guard = guard
         self.init = init
         self.n_init = n_init
         self.device = device
@@ -282,11 +299,14 @@ array-like of shape (n_clusters, n_components), default="auto"
         if self.verbose >= level:
             print(f"[STCClustering] {msg}", file=sys.stdout, flush=True)
 
-    def _init_method(self) -> str | np.ndarray:
-        """``init`` with ``"auto"`` resolved (see the class docstring)."""
+    def _init_method(self, n_neighbors: int) -> str | np.ndarray:
+        """``init`` with ``"auto"`` resolved (see the class docstring) for a graph of
+        ``n_neighbors`` (``"kmeans"`` where a one-sample input leaves no graph)."""
+        if _is_named(self.init, "kmeans-graph") and not n_neighbors:
+            return "kmeans"
         if not _is_named(self.init, "auto"):
             return self.init
-        if self.n_neighbors and self.n_clusters >= GRAPH_INIT_MIN_CLUSTERS:
+        if n_neighbors and self.n_clusters >= GRAPH_INIT_MIN_CLUSTERS:
             return "kmeans-graph"
         return "kmeans"
 
@@ -295,12 +315,6 @@ array-like of shape (n_clusters, n_components), default="auto"
         if n_samples < self.n_clusters:
             raise ValueError(
                 f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
-            )
-        if self.n_neighbors >= n_samples:
-            raise ValueError(
-                f"n_neighbors={self.n_neighbors} should be < n_samples={n_samples}: each "
-                "sample needs that many other samples as neighbors (n_neighbors=0 turns "
-                "the graph off)."
             )
         if _is_named(self.init, "kmeans-graph") and not self.n_neighbors:
             raise ValueError(
@@ -321,6 +335,41 @@ array-like of shape (n_clusters, n_components), default="auto"
                 )
             if not np.all(np.isfinite(init)):
                 raise ValueError("init contains NaN or infinity.")
+
+    def _sized_to(self, n_samples: int) -> dict:
+        """``n_neighbors`` and ``perplexity`` that fit ``n_samples``, with one warning if changed.
+
+        A sample has at most ``n_samples - 1`` neighbors, and the in-batch t-SNE term
+        keeps at most a third of a batch of ``min(batch_size, n_samples)`` rows as
+        neighbors (umap-learn and scikit-learn's TSNE likewise cap both).
+        """
+        sized = {"n_neighbors": min(self.n_neighbors, n_samples - 1),
+                 "perplexity": self.perplexity}
+        batch = min(self.batch_size, n_samples)
+        if self.neighbor_weight > 0 and batch > 2:
+            sized["perplexity"] = min(self.perplexity, (batch - 1) / 3)
+        changes = [f"{name}={getattr(self, name):g} -> {value:.3g}"
+                   for name, value in sized.items() if value != getattr(self, name)]
+        if self.n_neighbors and not sized["n_neighbors"]:
+            changes.append("the kNN graph is off")
+        if self.neighbor_weight > 0 and batch <= 2:
+            changes.append("the in-batch t-SNE term is off")
+        if changes:
+            warnings.warn(
+                f"Parameters cut to the input ({n_samples} samples, batches of {batch}): "
+                f"{', '.join(changes)}. See the user guide, 'Small inputs'.",
+                UserWarning,
+                stacklevel=4,  # _sized_to, fit, sklearn's _fit_context, the caller
+            )
+        return sized
+
+    @staticmethod
+    def _kept_step(n_iter: int, history: dict) -> int:
+        """Steps of the refresh that self-training kept: the guard's best, else the last."""
+        scores = history.get("guard_score")
+        if not scores:
+            return n_iter
+        return history["iteration"][len(scores) - 1 - int(np.argmax(scores[::-1]))]
 
     def _validate(self, X, *, reset: bool) -> np.ndarray:
         return validate_data(
@@ -350,6 +399,8 @@ array-like of shape (n_clusters, n_components), default="auto"
         """
         X = self._validate(X, reset=True)
         self._check_params_vs_input(X)
+        sized = self._sized_to(X.shape[0])
+        n_neighbors = sized["n_neighbors"]
         device = resolve_device(self.device)
         precision = resolve_precision(self.precision, device)
         autocast_dtype = torch.bfloat16 if precision == "bfloat16" else None
@@ -380,7 +431,7 @@ array-like of shape (n_clusters, n_components), default="auto"
                 device=device,
                 generator=generator,
                 neighbor_weight=self.neighbor_weight,
-                perplexity=self.perplexity,
+                perplexity=sized["perplexity"],
                 alpha=self.alpha,
                 autocast_dtype=autocast_dtype,
                 log=log,
@@ -396,18 +447,18 @@ array-like of shape (n_clusters, n_components), default="auto"
 
             t0 = time.perf_counter()
             neighbors = None
-            if self.n_neighbors:
+            if n_neighbors:
                 candidates = None
                 if X.shape[0] > self._graph_max_candidates:
                     candidates = torch.from_numpy(np.sort(rng.choice(
                         X.shape[0], self._graph_max_candidates, replace=False)))
-                neighbors = knn_graph(Xt, self.n_neighbors, device, candidates)
+                neighbors = knn_graph(Xt, n_neighbors, device, candidates)
             timings["graph"] = time.perf_counter() - t0
-            self._log(1, f"built the {self.n_neighbors}-nearest-neighbor graph in "
+            self._log(1, f"built the {n_neighbors}-nearest-neighbor graph in "
                       f"{timings['graph']:.1f}s")
 
             t0 = time.perf_counter()
-            init = self._init_method()
+            init = self._init_method(n_neighbors)
             Z = encode(autoencoder.encoder, Xt, device).cpu().numpy()
             centers0 = init_centers(
                 Z,
@@ -446,6 +497,7 @@ array-like of shape (n_clusters, n_components), default="auto"
                 neighbors=neighbors,
                 consistency_weight=self.consistency_weight,
                 autocast_dtype=autocast_dtype,
+                guard=silhouette_guard(Xt) if self.guard else None,
                 log=log,
                 progress=self.verbose >= 1,
             )
@@ -453,7 +505,9 @@ array-like of shape (n_clusters, n_components), default="auto"
             self._log(
                 1,
                 f"self-trained {n_iter} steps in {timings['self_train']:.1f}s, "
-                f"final labels changed {st_history['delta_label'][-1]:.2%}",
+                f"final labels changed {st_history['delta_label'][-1]:.2%}"
+                + (f"; the guard kept the refresh at step {self._kept_step(n_iter, st_history)}"
+                   if self.guard else ""),
             )
 
         autoencoder.eval()
@@ -464,6 +518,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         self.device_ = device
         self.precision_ = precision
         self.n_iter_ = n_iter
+        self.best_iter_ = self._kept_step(n_iter, st_history)
         self.init_labels_ = init_labels
         self.history_ = {
             "pretrain_loss": pretrain_loss,
@@ -480,7 +535,7 @@ array-like of shape (n_clusters, n_components), default="auto"
                 "self-training (the others are empty). Consider fewer clusters, a smaller "
                 "lr or fewer max_iter.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,  # fit, sklearn's _fit_context, the caller
             )
         return self
 

@@ -6,6 +6,7 @@ The estimator in :mod:`skstc._stc` validates input and parameters, then calls, i
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 
@@ -241,6 +242,8 @@ def self_train(
     neighbors: torch.Tensor | None = None,
     consistency_weight: float = 0.0,
     autocast_dtype: torch.dtype | None = None,
+    guard: Callable[[torch.Tensor], float] | None = None,
+    on_refresh: Callable[[int, torch.Tensor], None] | None = None,
     log: Logger = _no_log,
     progress: bool = False,
 ) -> tuple[int, dict[str, list], torch.Tensor]:
@@ -258,12 +261,19 @@ def self_train(
     whose Q is taken from the last refresh and held fixed like P (so that a step
     encodes the batch only).
     ``autocast_dtype`` runs the encoder of the training steps in mixed precision; Q, P and
-    the refreshes are computed in float32. ``progress`` shows a bar of the steps.
+    the refreshes are computed in float32. With a ``guard``, a score of the hard labels
+    (higher is better), every refresh is scored and the encoder and centroids of the
+    best-scoring refresh (the start included; the later of equal scores) are restored at
+    the end, so that self-training ends no lower than it started by that score.
+    ``on_refresh(it, labels)`` is called after
+    every refresh with the step count and the hard labels of that refresh (the first, at
+    step 0, gives the labels of the initial centroids). ``progress`` shows a bar of the steps.
 
     Returns the number of optimisation steps taken, the per-refresh history
-    (``iteration``, ``kl_loss`` (KL(P ‖ Q) on the whole data), ``delta_label`` and
-    ``n_empty_clusters`` (clusters with no sample as argmax)) and the hard labels
-    (argmax Q) of the last refresh, which saw the final encoder and centroids.
+    (``iteration``, ``kl_loss`` (KL(P ‖ Q) on the whole data), ``delta_label``,
+    ``n_empty_clusters`` (clusters with no sample as argmax) and, with a guard,
+    ``guard_score``) and the hard labels
+    (argmax Q) of the refresh kept, which saw the final encoder and centroids.
     """
     optimizer = torch.optim.Adam([*encoder.parameters(), centers], lr=lr)
     encoder.train()
@@ -273,6 +283,9 @@ def self_train(
         "delta_label": [],
         "n_empty_clusters": [],
     }
+    if guard is not None:
+        history["guard_score"] = []
+    best = None  # (score, step, encoder weights, centroids, labels) of the best refresh
     n_clusters = centers.shape[0]
     use_consistency = neighbors is not None and consistency_weight > 0
     batches = _minibatches(X.shape[0], batch_size, generator)
@@ -296,6 +309,14 @@ def self_train(
             history["kl_loss"].append(kl)
             history["delta_label"].append(delta)
             history["n_empty_clusters"].append(n_empty)
+            if on_refresh is not None:
+                on_refresh(it, labels)
+            if guard is not None:
+                score = float(guard(labels))
+                history["guard_score"].append(score)
+                if best is None or score >= best[0]:  # ties: the later, sharper model
+                    best = (score, it, copy.deepcopy(encoder.state_dict()),
+                            centers.detach().clone(), labels)
             log(
                 f"self-training step {it}/{max_iter}: KL(P||Q) {kl:.4g}, "
                 f"labels changed {delta:.2%}, empty clusters {n_empty} "
@@ -304,6 +325,11 @@ def self_train(
             bar.set_postfix_str(f"labels changed {delta:.2%}")
             if (labels_last is not None and delta < tol) or it == max_iter:
                 bar.close()
+                if best is not None:
+                    _, _, weights, best_centers, labels = best
+                    encoder.load_state_dict(weights)
+                    with torch.no_grad():
+                        centers.copy_(best_centers)
                 return it, history, labels
             labels_last = labels
         idx = next(batches)

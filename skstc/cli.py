@@ -56,6 +56,7 @@ _STC_OPTIONS = ("max_iter", "pretrain_epochs", "update_interval", "batch_size", 
 def _stc_params(args) -> dict:
     """The STCClustering parameters the command line sets (others keep their defaults)."""
     params = dict(init=args.init, device=args.device, precision=args.precision,
+                  guard=None if args.guard == "none" else args.guard,
                   verbose=0 if args.quiet else args.verbose)
     params.update({name: getattr(args, name) for name in _STC_OPTIONS
                    if getattr(args, name) is not None})
@@ -226,6 +227,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", dest="batch_size", type=int, default=None)
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--tol", type=float, default=None)
+    p.add_argument("--guard", choices=["silhouette", "none"], default="silhouette",
+                   help="keep the self-training refresh whose labels have the best "
+                        "silhouette in the input, the start included (none: the last)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--precision", default="auto",

@@ -248,3 +248,28 @@ def test_progress_bars_on_a_terminal_only(texts_file, tmp_path, monkeypatch, cap
     err = capsys.readouterr().err
     assert ("pretraining" in err and "self-training" in err) == tty
     assert "TQDM_DISABLE" not in os.environ
+
+
+@pytest.mark.parametrize(("option", "expected"), [([], "silhouette"), (["--guard", "none"], None)])
+def test_guard_option_reaches_the_estimator(option, expected):
+    from skstc.cli import _parser, _stc_params
+
+    args = _parser().parse_args(["run", "--dataset", "tweet", *option])
+    assert _stc_params(args)["guard"] == expected
+    assert STCClustering().guard == "silhouette"
+
+
+def test_cluster_a_six_line_file_with_the_defaults(tmp_path, capsys):
+    # the default graph (10 neighbors) and perplexity (10) are cut to six rows with one
+    # warning; the guard keeps the two topics apart
+    path = tmp_path / "six.txt"
+    path.write_text("python list dict\nsql join index\npython pandas numpy\n"
+                    "oracle sql query\nlambda tuple python\ndatabase schema table\n",
+                    encoding="utf-8")
+    out = tmp_path / "labels.csv"
+    with pytest.warns(UserWarning, match="6 samples.*n_neighbors=10 -> 5"):
+        code = main(["cluster", str(path), "--n-clusters", "2", "-o", str(out), "--no-cache",
+                     "--quiet", "--max-iter", "60", "--update-interval", "20"])
+    assert code == 0
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 6 and {r["cluster"] for r in rows} == {"0", "1"}

@@ -1,4 +1,8 @@
-"""scikit-learn's common estimator checks, every one of them, on a small configuration."""
+"""scikit-learn's common estimator checks, every one of them, on a small network.
+
+The graph and t-SNE settings are the defaults (``n_neighbors=10``, ``perplexity=10``): the
+checks' inputs of a handful of rows must fit or fail with their own message.
+"""
 
 from _testing import small_params
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -10,7 +14,6 @@ def _small_stc():
     return STCClustering(
         n_clusters=3,
         **small_params(hidden_dims=(16,), n_components=3, pretrain_epochs=10, max_iter=30,
-                       n_neighbors=3,
                        update_interval=10, batch_size=32),
     )
 

@@ -76,7 +76,22 @@ def test_neighbor_candidates_subsample_above_the_limit(blobs, monkeypatch):
 
 
 @pytest.mark.parametrize("n_neighbors", [300, 1000])
-def test_n_neighbors_must_be_below_n_samples(blobs, n_neighbors):
+def test_n_neighbors_is_truncated_to_the_other_samples(blobs, n_neighbors):
+    # as umap-learn does: one warning, and the fit of n_neighbors = n_samples - 1
     X, _ = blobs
-    with pytest.raises(ValueError, match=f"n_neighbors={n_neighbors} should be < n_samples=300"):
-        STCClustering(4, **small_params(n_neighbors=n_neighbors)).fit(X)
+    with pytest.warns(UserWarning, match=f"300 samples.*: n_neighbors={n_neighbors} -> 299"):
+        big = STCClustering(4, **small_params(n_neighbors=n_neighbors, max_iter=20)).fit(X)
+    exact = STCClustering(4, **small_params(n_neighbors=299, max_iter=20)).fit(X)
+    np.testing.assert_array_equal(big.labels_, exact.labels_)
+    np.testing.assert_array_equal(big.cluster_centers_, exact.cluster_centers_)
+
+
+def test_modularity_of_a_partition_on_the_knn_graph():
+    from skstc._graph import modularity
+
+    # two groups of three, each row's two neighbors in its own group
+    neighbors = torch.tensor([[1, 2], [0, 2], [0, 1], [4, 5], [3, 5], [3, 4]])
+    by_group = torch.tensor([0, 0, 0, 1, 1, 1])
+    assert modularity(by_group, neighbors) == pytest.approx(0.5)
+    assert modularity(torch.zeros(6, dtype=torch.long), neighbors) == pytest.approx(0.0)
+    assert modularity(torch.tensor([0, 1, 0, 1, 0, 1]), neighbors) < 0

@@ -2,6 +2,7 @@
 
 import os
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -46,7 +47,9 @@ def test_neighbor_term_with_tiny_batches():
     X = np.random.RandomState(0).randn(7, 3).astype(np.float32)
     stc = STCClustering(
         2, **small_params(batch_size=3, pretrain_epochs=2, max_iter=4, n_neighbors=3)
-    ).fit(X)
+    )
+    with pytest.warns(UserWarning, match=r"batches of 3\): perplexity=10 -> 0.667"):
+        stc.fit(X)
     assert np.isfinite(stc.history_["pretrain_neighbor_loss"]).all()
     assert np.isfinite(stc.transform(X)).all()
 
@@ -257,3 +260,34 @@ def test_grid_search_on_dask_workers(blobs):
     assert pid in worker_pids and pid != os.getpid()
     np.testing.assert_array_equal(fitted.predict(X), fitted.labels_)
     assert adjusted_rand_score(y, fitted.labels_) > 0.95
+
+
+@pytest.mark.parametrize("n_samples", [2, 5, 10])
+def test_tiny_inputs_fit_with_the_default_graph(n_samples):
+    # n_neighbors=10 and perplexity=10 do not fit a handful of rows: both are cut to the
+    # data with one warning that names them, and the fit goes on
+    X = np.random.RandomState(0).normal(size=(n_samples, 6)).astype(np.float32)
+    stc = STCClustering(2, hidden_dims=(8,), n_components=2, pretrain_epochs=2, max_iter=4,
+                        update_interval=2, n_init=1, random_state=0)
+    tsne = "the in-batch t-SNE term is off" if n_samples == 2 else "perplexity=10 -> "
+    with pytest.warns(UserWarning, match=rf"\({n_samples} samples, batches of {n_samples}\): "
+                      f"n_neighbors=10 -> {n_samples - 1}, {tsne}") as record:
+        labels = stc.fit_predict(X)
+    assert sum("cut to the input" in str(w.message) for w in record) == 1
+    assert labels.shape == (n_samples,)
+    np.testing.assert_array_equal(stc.predict(X), labels)
+
+
+def test_one_sample_fits_without_a_graph():
+    X = np.ones((1, 3), dtype=np.float32)
+    stc = STCClustering(1, init="kmeans-graph", **small_params(max_iter=2, pretrain_epochs=1))
+    with pytest.warns(UserWarning, match="n_neighbors=10 -> 0, the kNN graph is off"):
+        stc.fit(X)
+    assert stc.labels_.tolist() == [0]
+
+
+def test_inputs_the_defaults_fit_give_no_warning(blobs):
+    X, _ = blobs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        STCClustering(4, **small_params(batch_size=256, max_iter=10)).fit(X[:40])

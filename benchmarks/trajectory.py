@@ -1,0 +1,177 @@
+"""Self-training trajectories: ACC and unsupervised criteria at every refresh of P.
+
+One STC fit per data set, embedding and seed; at every refresh of the target P (the first
+is the start, the labels of the initial centroids) the labels are scored against the
+classes (ACC, NMI, ARI) and by the unsupervised criteria a guard could select on:
+
+- ``modularity``: modularity of the labels on STC's kNN graph of the scaled input
+  (:func:`skstc._graph.modularity`);
+- ``agreement``: the fraction of kNN edges inside one cluster;
+- ``silhouette``: the guard's score, the Euclidean silhouette of the labels in the scaled
+  input on a fixed subsample (:func:`skstc._guard.silhouette_guard`);
+- ``silhouette_cosine``: cosine silhouette in the input as given, on another subsample.
+
+k-means on the same matrix and seed is the reference. Each rule "keep the refresh whose
+criterion is highest" is then scored as if it had chosen, which is what ``fit`` returns
+with that guard: the guard picks a refresh after the trajectory and changes nothing before
+it. The fit itself runs with ``guard=None`` so that the whole trajectory is seen. The user
+guide's table of the self-training guard comes from this script.
+
+Usage::
+
+    python benchmarks/trajectory.py --datasets stackoverflow --embeddings tfidf --seeds 5 \
+        --out trajectories.jsonl
+    python benchmarks/trajectory.py --report trajectories.jsonl
+
+Smoke run (seconds)::
+
+    python benchmarks/trajectory.py --datasets tweet --embeddings tfidf --subsample 400 \
+        --stc-param max_iter=40 --stc-param update_interval=10 --out /tmp/t.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from functools import partial
+from unittest import mock
+
+import numpy as np
+
+CRITERIA = ("modularity", "agreement", "silhouette", "silhouette_cosine")
+
+
+def _criteria(labels: np.ndarray, neighbors, X: np.ndarray, sub: np.ndarray, guard) -> dict:
+    import torch
+    from sklearn.metrics import silhouette_score
+
+    from skstc._graph import modularity
+
+    lab = torch.from_numpy(labels)
+    out = {
+        "modularity": modularity(lab, neighbors),
+        "agreement": float((lab[neighbors] == lab[:, None]).double().mean()),
+        "silhouette": guard(lab),
+    }
+    out["silhouette_cosine"] = (float(silhouette_score(X[sub], labels[sub], metric="cosine"))
+                                if np.unique(labels[sub]).size > 1 else -1.0)
+    return out
+
+
+def trajectory(X: np.ndarray, y: np.ndarray, seed: int, stc_params: dict) -> dict:
+    """One STC fit with the labels and criteria of every refresh, and k-means' scores."""
+    import torch
+    from sklearn.cluster import KMeans
+
+    from skstc import STCClustering, _stc
+    from skstc._graph import knn_graph
+    from skstc._guard import silhouette_guard
+    from skstc._scaling import fit_scaling, scaled_tensor
+    from skstc._training import self_train
+    from skstc.metrics import evaluate
+
+    n_clusters = int(y.max()) + 1
+    # guard=None: the whole trajectory, on which each guard's choice is then replayed
+    est = STCClustering(n_clusters, **{**stc_params, "random_state": seed, "guard": None})
+    labels_at: list[tuple[int, np.ndarray]] = []
+    record = partial(self_train, on_refresh=lambda it, lab: labels_at.append(
+        (it, lab.cpu().numpy().copy())))
+    t0 = time.perf_counter()
+    with mock.patch.object(_stc, "self_train", record):
+        est.fit(X)
+    fit_s = time.perf_counter() - t0
+    assert np.array_equal(labels_at[-1][1], est.labels_)
+
+    Xs = X.astype(np.float32)
+    offset, divisor = fit_scaling(Xs, est.scale)
+    Xt = scaled_tensor(Xs, offset, divisor)
+    neighbors = knn_graph(Xt, est.n_neighbors or 10, torch.device("cpu"))
+    guard = silhouette_guard(Xt)
+    sub = np.random.RandomState(0).permutation(len(X))[:5000]
+    refreshes = []
+    for it, labels in labels_at:
+        row = {"iteration": it, **evaluate(y, labels),
+               **_criteria(labels, neighbors, Xs, sub, guard)}
+        refreshes.append(row)
+    km = KMeans(n_clusters, n_init=10, random_state=seed).fit(X)
+    return {"seed": seed, "fit_s": fit_s, "kmeans": evaluate(y, km.labels_),
+            "refreshes": refreshes, "labels": [lab.tolist() for _, lab in labels_at]}
+
+
+def _pick(refreshes: list[dict], criterion: str | None) -> dict:
+    """The refresh a guard on ``criterion`` keeps (None: the last, no guard)."""
+    if criterion is None:
+        return refreshes[-1]
+    return max(reversed(refreshes), key=lambda r: r[criterion])  # the last of equal maxima
+
+
+def report(rows: list[dict]) -> str:
+    """Mean ACC per set and embedding: k-means, start, end, and each guard's choice."""
+    groups = defaultdict(list)
+    for row in rows:
+        groups[(row["dataset"], row["embedding"])].append(row)
+    head = ["k-means", "before", "after"] + [f"guard: {c}" for c in CRITERIA]
+    lines = ["| data set | embedding | seeds | " + " | ".join(head) + " |",
+             "|---|---|---|" + "---|" * len(head)]
+    for (dataset, embedding), runs in sorted(groups.items()):
+        cells = [np.mean([r["kmeans"]["ACC"] for r in runs]),
+                 np.mean([r["refreshes"][0]["ACC"] for r in runs]),
+                 np.mean([_pick(r["refreshes"], None)["ACC"] for r in runs])]
+        cells += [np.mean([_pick(r["refreshes"], c)["ACC"] for r in runs]) for c in CRITERIA]
+        seeds = ",".join(str(r["seed"]) for r in runs)
+        lines.append(f"| {dataset} | {embedding} | {seeds} | "
+                     + " | ".join(f"{100 * v:.1f}" for v in cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", nargs="+", default=["stackoverflow"])
+    parser.add_argument("--embeddings", nargs="+", default=["tfidf"])
+    parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0, help="first seed")
+    parser.add_argument("--subsample", type=int, default=None)
+    parser.add_argument("--stc-param", action="append", default=[],
+                        help="override an STCClustering parameter, e.g. max_iter=500")
+    parser.add_argument("--out", default=None, help="JSON-lines file to append runs to")
+    parser.add_argument("--report", nargs="*", default=None,
+                        help="print the table of these JSON-lines files and exit")
+    args = parser.parse_args(argv)
+    if args.report is not None:
+        rows = [json.loads(line) for path in args.report
+                for line in open(path, encoding="utf-8") if line.strip()]
+        print(report(rows))
+        return 0
+
+    from skstc.embeddings import default_cache_dir
+    from skstc.evaluation import load_embedded
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from reproduce import parse_params
+
+    stc_params = parse_params(args.stc_param)
+    rows = []
+    for dataset in args.datasets:
+        for embedding in args.embeddings:
+            X, y = load_embedded(dataset, embedding, cache_dir=default_cache_dir(),
+                                 subsample=args.subsample)
+            for seed in range(args.seed, args.seed + args.seeds):
+                row = {"dataset": dataset, "embedding": embedding, "subsample": args.subsample,
+                       "stc_params": stc_params, **trajectory(X, y, seed, stc_params)}
+                rows.append(row)
+                acc = [f"{100 * r['ACC']:.1f}" for r in row["refreshes"]]
+                print(f"{dataset}/{embedding} seed {seed}: k-means "
+                      f"{100 * row['kmeans']['ACC']:.1f}, ACC per refresh {' '.join(acc)} "
+                      f"({row['fit_s']:.0f}s)", file=sys.stderr, flush=True)
+                if args.out:
+                    with open(args.out, "a", encoding="utf-8") as f:
+                        f.write(json.dumps(row) + "\n")
+    print(report(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
