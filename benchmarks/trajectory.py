@@ -97,7 +97,8 @@ def trajectory(X: np.ndarray, y: np.ndarray, seed: int, stc_params: dict) -> dic
                **_criteria(labels, neighbors, Xs, sub, guard)}
         refreshes.append(row)
     km = KMeans(n_clusters, n_init=10, random_state=seed).fit(X)
-    return {"seed": seed, "fit_s": fit_s, "kmeans": evaluate(y, km.labels_),
+    return {"seed": seed, "n_clusters": n_clusters, "fit_s": fit_s,
+            "kmeans": evaluate(y, km.labels_),
             "refreshes": refreshes, "labels": [lab.tolist() for _, lab in labels_at]}
 
 
@@ -108,12 +109,26 @@ def _pick(refreshes: list[dict], criterion: str | None) -> dict:
     return max(reversed(refreshes), key=lambda r: r[criterion])  # the last of equal maxima
 
 
+def _auto(row: dict) -> str | None:
+    """What ``guard="auto"`` is for this run: the silhouette below 50 clusters."""
+    from skstc._stc import GRAPH_INIT_MIN_CLUSTERS
+    from skstc.datasets import DATASETS
+
+    n_clusters = row.get("n_clusters") or DATASETS[row["dataset"]].n_classes
+    return "silhouette" if n_clusters < GRAPH_INIT_MIN_CLUSTERS else None
+
+
 def report(rows: list[dict]) -> str:
-    """Mean ACC per set and embedding: k-means, start, end, and each guard's choice."""
+    """Mean ACC per set and embedding: k-means, start, end, and each guard's choice.
+
+    ``kept``: the refresh (steps) that ``guard="auto"`` (the default) keeps on each seed;
+    ``below k-means``: the seeds on which that choice is below k-means on the same matrix.
+    """
     groups = defaultdict(list)
     for row in rows:
         groups[(row["dataset"], row["embedding"])].append(row)
-    head = ["k-means", "before", "after"] + [f"guard: {c}" for c in CRITERIA]
+    head = (["k-means", "before", "after"] + [f"guard: {c}" for c in CRITERIA]
+            + ["guard: auto", "kept", "below k-means"])
     lines = ["| data set | embedding | seeds | " + " | ".join(head) + " |",
              "|---|---|---|" + "---|" * len(head)]
     for (dataset, embedding), runs in sorted(groups.items()):
@@ -121,9 +136,14 @@ def report(rows: list[dict]) -> str:
                  np.mean([r["refreshes"][0]["ACC"] for r in runs]),
                  np.mean([_pick(r["refreshes"], None)["ACC"] for r in runs])]
         cells += [np.mean([_pick(r["refreshes"], c)["ACC"] for r in runs]) for c in CRITERIA]
+        kept = [_pick(r["refreshes"], _auto(r)) for r in runs]
+        cells.append(np.mean([k["ACC"] for k in kept]))
+        below = [r["seed"] for r, k in zip(runs, kept) if k["ACC"] < r["kmeans"]["ACC"]]
         seeds = ",".join(str(r["seed"]) for r in runs)
         lines.append(f"| {dataset} | {embedding} | {seeds} | "
-                     + " | ".join(f"{100 * v:.1f}" for v in cells) + " |")
+                     + " | ".join(f"{100 * v:.1f}" for v in cells)
+                     + f" | {','.join(str(k['iteration']) for k in kept)} | "
+                     + (",".join(map(str, below)) or "none") + " |")
     return "\n".join(lines)
 
 

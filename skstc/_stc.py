@@ -120,13 +120,17 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Mini-batch size of both phases.
     lr : float, default=1e-4
         Adam learning rate of the self-training.
-    guard : {"silhouette"} or None, default="silhouette"
-        Unsupervised guard of the self-training: every refresh of P scores its labels by
-        their silhouette in the scaled input (Euclidean, on at most 3,000 samples drawn
-        with a fixed seed), and ``fit`` keeps the encoder and centroids of the refresh
-        that scored best (the start included; the later of equal scores), so
-        self-training never ends below where it started by that score. None keeps the
-        last refresh (the paper). Read more in the :ref:`User Guide <guard>`.
+    guard : {"auto", "silhouette"} or None, default="auto"
+        Unsupervised guard of the self-training. ``"silhouette"``: every refresh of P
+        scores its labels by their silhouette in the scaled input (Euclidean, on at most
+        3,000 samples drawn with a fixed seed), and ``fit`` keeps the encoder and
+        centroids of the refresh that scored best (the start included; the later of
+        equal scores), so self-training never ends below where it started by that
+        score. None keeps the last refresh (the paper). ``"auto"`` is ``"silhouette"``
+        below 50 clusters and None from 50 on, the threshold of ``init="auto"``: with
+        many clusters self-training gains until its last step while the silhouette,
+        over a few dozen texts per cluster, peaks early. Read more in the
+        :ref:`User Guide <guard>`.
     init : {"auto", "kmeans", "kmeans++", "kmeans-input", "kmeans-graph"} or \
 array-like of shape (n_clusters, n_components), default="auto"
         Initial centroids: k-means on the latent codes (``"kmeans"``, the paper);
@@ -226,7 +230,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         "tol": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "guard": [StrOptions({"silhouette"}), None],
+        "guard": [StrOptions({"auto", "silhouette"}), None],
         "init": [
             StrOptions({"auto", "kmeans", "kmeans++", "kmeans-input", "kmeans-graph"}),
             "array-like",
@@ -262,7 +266,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         tol: float = 1e-3,
         batch_size: int = 256,
         lr: float = 1e-4,
-        guard: str | None = "silhouette",
+        guard: str | None = "auto",
         init: str | np.ndarray = "auto",
         n_init: int = 10,
         device: str | torch.device = "auto",
@@ -362,6 +366,12 @@ array-like of shape (n_clusters, n_components), default="auto"
                 stacklevel=4,  # _sized_to, fit, sklearn's _fit_context, the caller
             )
         return sized
+
+    def _guard_method(self) -> str | None:
+        """``guard`` with ``"auto"`` resolved (see the class docstring)."""
+        if _is_named(self.guard, "auto"):
+            return "silhouette" if self.n_clusters < GRAPH_INIT_MIN_CLUSTERS else None
+        return self.guard
 
     @staticmethod
     def _kept_step(n_iter: int, history: dict) -> int:
@@ -497,7 +507,7 @@ array-like of shape (n_clusters, n_components), default="auto"
                 neighbors=neighbors,
                 consistency_weight=self.consistency_weight,
                 autocast_dtype=autocast_dtype,
-                guard=silhouette_guard(Xt) if self.guard else None,
+                guard=silhouette_guard(Xt) if self._guard_method() else None,
                 log=log,
                 progress=self.verbose >= 1,
             )
@@ -507,7 +517,7 @@ array-like of shape (n_clusters, n_components), default="auto"
                 f"self-trained {n_iter} steps in {timings['self_train']:.1f}s, "
                 f"final labels changed {st_history['delta_label'][-1]:.2%}"
                 + (f"; the guard kept the refresh at step {self._kept_step(n_iter, st_history)}"
-                   if self.guard else ""),
+                   if self._guard_method() else ""),
             )
 
         autoencoder.eval()

@@ -227,9 +227,11 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", dest="batch_size", type=int, default=None)
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--tol", type=float, default=None)
-    p.add_argument("--guard", choices=["silhouette", "none"], default="silhouette",
-                   help="keep the self-training refresh whose labels have the best "
-                        "silhouette in the input, the start included (none: the last)")
+    p.add_argument("--guard", choices=["auto", "silhouette", "none"], default="auto",
+                   help="silhouette: keep the self-training refresh whose labels have the "
+                        "best silhouette in the input, the start included; none: the last; "
+                        f"auto (default): silhouette below {GRAPH_INIT_MIN_CLUSTERS} "
+                        "clusters, none from there on")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--precision", default="auto",

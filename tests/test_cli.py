@@ -250,13 +250,14 @@ def test_progress_bars_on_a_terminal_only(texts_file, tmp_path, monkeypatch, cap
     assert "TQDM_DISABLE" not in os.environ
 
 
-@pytest.mark.parametrize(("option", "expected"), [([], "silhouette"), (["--guard", "none"], None)])
+@pytest.mark.parametrize(("option", "expected"), [
+    ([], "auto"), (["--guard", "silhouette"], "silhouette"), (["--guard", "none"], None)])
 def test_guard_option_reaches_the_estimator(option, expected):
     from skstc.cli import _parser, _stc_params
 
     args = _parser().parse_args(["run", "--dataset", "tweet", *option])
     assert _stc_params(args)["guard"] == expected
-    assert STCClustering().guard == "silhouette"
+    assert STCClustering().guard == "auto"
 
 
 def test_cluster_a_six_line_file_with_the_defaults(tmp_path, capsys):

@@ -74,7 +74,7 @@ def test_ties_keep_the_later_refresh():
 def test_guard_keeps_the_start_when_self_training_collapses():
     # a learning rate far too large merges clusters; the guard returns the start instead
     X, _ = make_blobs(300, n_features=10, centers=4, cluster_std=2.0, random_state=1)
-    params = small_params(lr=0.5, max_iter=100, update_interval=25, tol=0.0)
+    params = small_params(lr=0.5, max_iter=100, update_interval=25, tol=0.0, guard="silhouette")
     plain = STCClustering(4, **{**params, "guard": None})
     with pytest.warns(Warning):
         plain.fit(X)
@@ -94,3 +94,14 @@ def test_guard_changes_nothing_before_the_choice(blobs):
     assert a.history_["kl_loss"] == b.history_["kl_loss"]
     if a.best_iter_ == a.n_iter_:
         np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+
+
+@pytest.mark.parametrize(("n_clusters", "guarded"), [(49, True), (50, False)])
+def test_auto_guards_below_50_clusters(n_clusters, guarded):
+    # as init="auto": many clusters keep the last refresh
+    X, _ = make_blobs(300, n_features=12, centers=n_clusters, random_state=0)
+    params = small_params(max_iter=20, update_interval=10, pretrain_epochs=2, n_init=1)
+    stc = STCClustering(n_clusters, **params).fit(X)
+    assert ("guard_score" in stc.history_) is guarded
+    named = STCClustering(n_clusters, **{**params, "guard": "silhouette" if guarded else None})
+    np.testing.assert_array_equal(stc.labels_, named.fit(X).labels_)
