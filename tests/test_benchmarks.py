@@ -131,7 +131,8 @@ def test_speed_smoke(tmp_path):
         fit_s, graph_s, samples_per_s, peak_mib = (
             float(cells[i].replace(",", "")) for i in (5, 7, 11, -1)
         )
-        assert fit_s > 0 and samples_per_s > 0 and peak_mib > 0 and 0 < graph_s < fit_s
+        # the graph of 1,000 rows can take under 5 ms, printed as 0.00
+        assert fit_s > 0 and samples_per_s > 0 and peak_mib > 0 and 0 <= graph_s < fit_s
     assert not list(tmp_path.rglob("*.npy"))  # synthetic data removed
 
 
