@@ -27,12 +27,14 @@ def silhouette_guard(X: np.ndarray | torch.Tensor) -> Callable[[torch.Tensor], f
     are computed once; scoring a partition then costs O(m²) for m rows. A partition with
     a single cluster among those rows scores -1.
     """
-    X = X.cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X)
     n = X.shape[0]
     sub = np.arange(n)
     if n > GUARD_MAX_SAMPLES:
         sub = np.sort(np.random.RandomState(0).choice(n, GUARD_MAX_SAMPLES, replace=False))
-    distances = pairwise_distances(X[sub])
+    # the subsample only leaves the device: a (GPU) tensor is not copied whole
+    rows = (X[torch.from_numpy(sub).to(X.device)].cpu().numpy() if isinstance(X, torch.Tensor)
+            else np.asarray(X)[sub])
+    distances = pairwise_distances(rows)
 
     def score(labels: torch.Tensor) -> float:
         lab = labels.cpu().numpy()[sub]

@@ -492,6 +492,7 @@ array-like of shape (n_clusters, n_components), default="auto"
                       f"{timings['init']:.1f}s")
 
             t0 = time.perf_counter()
+            guarded = self._guard_method() is not None
             n_iter, st_history, labels = self_train(
                 autoencoder.encoder,
                 centers,
@@ -507,17 +508,17 @@ array-like of shape (n_clusters, n_components), default="auto"
                 neighbors=neighbors,
                 consistency_weight=self.consistency_weight,
                 autocast_dtype=autocast_dtype,
-                guard=silhouette_guard(Xt) if self._guard_method() else None,
+                guard=silhouette_guard(Xt) if guarded else None,
                 log=log,
                 progress=self.verbose >= 1,
             )
             timings["self_train"] = time.perf_counter() - t0
+            best_iter = self._kept_step(n_iter, st_history)
             self._log(
                 1,
                 f"self-trained {n_iter} steps in {timings['self_train']:.1f}s, "
                 f"final labels changed {st_history['delta_label'][-1]:.2%}"
-                + (f"; the guard kept the refresh at step {self._kept_step(n_iter, st_history)}"
-                   if self._guard_method() else ""),
+                + (f"; the guard kept the refresh at step {best_iter}" if guarded else ""),
             )
 
         autoencoder.eval()
@@ -528,7 +529,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         self.device_ = device
         self.precision_ = precision
         self.n_iter_ = n_iter
-        self.best_iter_ = self._kept_step(n_iter, st_history)
+        self.best_iter_ = best_iter
         self.init_labels_ = init_labels
         self.history_ = {
             "pretrain_loss": pretrain_loss,

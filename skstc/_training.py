@@ -285,7 +285,7 @@ def self_train(
     }
     if guard is not None:
         history["guard_score"] = []
-    best = None  # (score, step, encoder weights, centroids, labels) of the best refresh
+    best = None  # (score, encoder weights, centroids, labels) of the best refresh
     n_clusters = centers.shape[0]
     use_consistency = neighbors is not None and consistency_weight > 0
     batches = _minibatches(X.shape[0], batch_size, generator)
@@ -315,7 +315,7 @@ def self_train(
                 score = float(guard(labels))
                 history["guard_score"].append(score)
                 if best is None or score >= best[0]:  # ties: the later, sharper model
-                    best = (score, it, copy.deepcopy(encoder.state_dict()),
+                    best = (score, copy.deepcopy(encoder.state_dict()),
                             centers.detach().clone(), labels)
             log(
                 f"self-training step {it}/{max_iter}: KL(P||Q) {kl:.4g}, "
@@ -326,7 +326,7 @@ def self_train(
             if (labels_last is not None and delta < tol) or it == max_iter:
                 bar.close()
                 if best is not None:
-                    _, _, weights, best_centers, labels = best
+                    _, weights, best_centers, labels = best
                     encoder.load_state_dict(weights)
                     with torch.no_grad():
                         centers.copy_(best_centers)
