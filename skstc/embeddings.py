@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -31,6 +32,7 @@ __all__ = [
     "TfidfSVDEmbedding",
     "make_embedding",
     "EMBEDDINGS",
+    "EmbeddingSpec",
 ]
 
 _TOKEN = re.compile(r"(?u)\b\w+\b")
@@ -521,17 +523,62 @@ class TfidfSVDEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
         return normalize(self.svd_.transform(self.vectorizer_.transform(_check_texts(X))))
 
 
-#: Names accepted by :func:`make_embedding` (and the ``skstc`` command).
-EMBEDDINGS = ("tfidf", "sif", "minilm", "minilm+tfidf")
-
 #: Weight of the keyword (TF-IDF + SVD) view in ``"minilm+tfidf"``; the sentence view has 1.
 KEYWORD_VIEW_WEIGHT = 0.75
+
+
+@dataclass(frozen=True)
+class EmbeddingSpec:
+    """One entry of ``EMBEDDINGS``: how to build the transformer, and what it is.
+
+    ``build(n_components, random_state, verbose)`` returns an unfitted transformer (texts
+    in, dense matrix out); ``description`` is one line for help texts.
+    """
+
+    build: Callable[[int, int | None, bool], object]
+    description: str
+
+
+def _two_views(n_components: int, random_state: int | None, verbose: bool):
+    from sklearn.pipeline import FeatureUnion, make_pipeline
+    from sklearn.preprocessing import Normalizer
+
+    return FeatureUnion(
+        [
+            ("minilm", make_pipeline(SentenceEmbedding(verbose=verbose), Normalizer())),
+            ("tfidf", TfidfSVDEmbedding(n_components, random_state=random_state)),
+        ],
+        transformer_weights={"minilm": 1.0, "tfidf": KEYWORD_VIEW_WEIGHT},
+    )
+
+
+#: Every embedding of :func:`make_embedding` and the ``skstc`` command, by name: adding one
+#: is one entry.
+EMBEDDINGS: dict[str, EmbeddingSpec] = {
+    "tfidf": EmbeddingSpec(
+        lambda n_components, random_state, verbose: TfidfSVDEmbedding(
+            n_components, random_state=random_state),
+        "TF-IDF + SVD(100) + L2",
+    ),
+    "sif": EmbeddingSpec(
+        lambda n_components, random_state, verbose: SIFEmbedding(
+            n_dims=n_components, random_state=random_state),
+        "SIF average of PPMI word vectors learned on the texts",
+    ),
+    "minilm": EmbeddingSpec(
+        lambda n_components, random_state, verbose: SentenceEmbedding(verbose=verbose),
+        "all-MiniLM-L6-v2 sentence embedding (extra [text])",
+    ),
+    "minilm+tfidf": EmbeddingSpec(
+        _two_views, f"MiniLM and {KEYWORD_VIEW_WEIGHT} x tfidf side by side (extra [text])"
+    ),
+}
 
 
 def make_embedding(
     name: str, *, n_components: int = 100, random_state: int | None = 0, verbose: bool = False
 ):
-    """The text-to-matrix transformer behind each ``--embedding`` of the ``skstc`` command.
+    """The text-to-matrix transformer of each name of ``EMBEDDINGS``.
 
     * ``"tfidf"``: :class:`TfidfSVDEmbedding` (TF-IDF, truncated SVD, L2 normalisation).
     * ``"sif"``: :class:`SIFEmbedding` with PPMI word vectors learned on the texts.
@@ -564,24 +611,9 @@ def make_embedding(
     >>> emb.fit_transform(["a cat", "a dog", "the cat sat", "dogs bark"]).shape
     (4, 2)
     """
-    if name == "tfidf":
-        return TfidfSVDEmbedding(n_components, random_state=random_state)
-    if name == "sif":
-        return SIFEmbedding(n_dims=n_components, random_state=random_state)
-    if name == "minilm":
-        return SentenceEmbedding(verbose=verbose)
-    if name == "minilm+tfidf":
-        from sklearn.pipeline import FeatureUnion, make_pipeline
-        from sklearn.preprocessing import Normalizer
-
-        return FeatureUnion(
-            [
-                ("minilm", make_pipeline(SentenceEmbedding(verbose=verbose), Normalizer())),
-                ("tfidf", TfidfSVDEmbedding(n_components, random_state=random_state)),
-            ],
-            transformer_weights={"minilm": 1.0, "tfidf": KEYWORD_VIEW_WEIGHT},
-        )
-    raise ValueError(f"Unknown embedding {name!r}; choose one of {', '.join(EMBEDDINGS)}.")
+    if name not in EMBEDDINGS:
+        raise ValueError(f"Unknown embedding {name!r}; choose one of {', '.join(EMBEDDINGS)}.")
+    return EMBEDDINGS[name].build(n_components, random_state, verbose)
 
 
 def default_cache_dir() -> str:

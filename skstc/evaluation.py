@@ -16,6 +16,7 @@ import platform
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -26,6 +27,7 @@ from .metrics import evaluate
 
 __all__ = [
     "METHODS",
+    "MethodSpec",
     "evaluate_methods",
     "load_embedded",
     "machine_description",
@@ -33,12 +35,56 @@ __all__ = [
     "summarize",
 ]
 
-#: Names accepted by :func:`make_method`, in the order of the benchmark tables.
-METHODS = ("k-means", "umap+k-means", "diffusion+k-means", "STC")
+def _no_other_labels(model) -> dict[str, np.ndarray]:
+    return {}
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One entry of ``METHODS``: how to build the clusterer, and what else it reports.
+
+    ``build(n_clusters, seed, stc_params)`` returns an unfitted clusterer with ``fit``,
+    ``labels_`` and ``predict`` (``stc_params`` matters to STC only);
+    ``other_labels(fitted)`` gives further labellings of the same fit, scored as rows of
+    their own before the method's, e.g. STC's start before self-training.
+    """
+
+    build: Callable[[int, int, dict], object]
+    other_labels: Callable[[object], dict[str, np.ndarray]] = _no_other_labels
+
+
+def _stc(n_clusters: int, seed: int, stc_params: dict):
+    from . import STCClustering
+
+    return STCClustering(n_clusters, **{**stc_params, "random_state": seed})
+
+
+def _umap_kmeans(n_clusters: int, seed: int, stc_params: dict):
+    from .baselines import UMAPKMeans
+
+    return UMAPKMeans(n_clusters, random_state=seed)
+
+
+def _diffusion_kmeans(n_clusters: int, seed: int, stc_params: dict):
+    from .baselines import DiffusionKMeans
+
+    return DiffusionKMeans(n_clusters, random_state=seed)
+
+
+#: Every method of :func:`make_method`, the benchmarks and ``skstc run``, in the order of
+#: the benchmark tables: adding one is one entry.
+METHODS: dict[str, MethodSpec] = {
+    "k-means": MethodSpec(lambda n_clusters, seed, stc_params: KMeans(
+        n_clusters, n_init=10, random_state=seed)),
+    "umap+k-means": MethodSpec(_umap_kmeans),
+    "diffusion+k-means": MethodSpec(_diffusion_kmeans),
+    "STC": MethodSpec(
+        _stc, other_labels=lambda model: {"STC before self-training": model.init_labels_}),
+}
 
 
 def make_method(name: str, n_clusters: int, seed: int, stc_params: dict | None = None):
-    """An unfitted clusterer of the protocol.
+    """An unfitted clusterer of the protocol (an entry of ``METHODS``).
 
     Parameters
     ----------
@@ -65,18 +111,9 @@ def make_method(name: str, n_clusters: int, seed: int, stc_params: dict | None =
     >>> make_method("k-means", 3, seed=0)
     KMeans(n_clusters=3, n_init=10, random_state=0)
     """
-    from . import STCClustering
-    from .baselines import DiffusionKMeans, UMAPKMeans
-
-    if name == "k-means":
-        return KMeans(n_clusters, n_init=10, random_state=seed)
-    if name == "umap+k-means":
-        return UMAPKMeans(n_clusters, random_state=seed)
-    if name == "diffusion+k-means":
-        return DiffusionKMeans(n_clusters, random_state=seed)
-    if name == "STC":
-        return STCClustering(n_clusters, **{**(stc_params or {}), "random_state": seed})
-    raise ValueError(f"Unknown method {name!r}; choose one of {', '.join(METHODS)}.")
+    if name not in METHODS:
+        raise ValueError(f"Unknown method {name!r}; choose one of {', '.join(METHODS)}.")
+    return METHODS[name].build(n_clusters, seed, stc_params or {})
 
 
 class _PeakRSS:
@@ -133,7 +170,7 @@ def evaluate_methods(
     X: np.ndarray,
     y: np.ndarray,
     *,
-    methods: Sequence[str] = METHODS,
+    methods: Sequence[str] = tuple(METHODS),
     seeds: Iterable[int] = (0,),
     stc_params: dict | None = None,
     holdout: float | None = None,
@@ -147,8 +184,8 @@ def evaluate_methods(
         The matrix every method clusters.
     y : ndarray of shape (n_samples,)
         Gold classes; the number of clusters is the number of classes.
-    methods : sequence of str, default=METHODS
-        Names of :func:`make_method`.
+    methods : sequence of str, default=tuple(METHODS)
+        Names of ``METHODS``, every one by default.
     seeds : iterable of int, default=(0,)
         One fit of every method per seed.
     stc_params : dict, optional
@@ -167,8 +204,9 @@ def evaluate_methods(
     rows : list of dict
         One dict per method, seed and split with keys ``method``, ``seed``, ``split``
         (``"all"``, ``"train"`` or ``"held-out"``), ``ACC``, ``NMI``, ``ARI``,
-        ``fit_s`` (seconds) and ``peak_mib`` (peak resident memory of the fit). STC
-        also gives a ``"STC before self-training"`` row (labels of its initial centroids).
+        ``fit_s`` (seconds) and ``peak_mib`` (peak resident memory of the fit); the other
+        labellings of a method (``MethodSpec.other_labels``) give rows of their own,
+        e.g. ``"STC before self-training"`` (labels of its initial centroids).
 
     Examples
     --------
@@ -200,9 +238,8 @@ def evaluate_methods(
                 labels = model.fit(X[train]).labels_
                 seconds = time.perf_counter() - t0
             base = {"method": name, "seed": seed, "split": split}
-            if name == "STC":
-                rows.append({**base, "method": "STC before self-training",
-                             **evaluate(y[train], model.init_labels_),
+            for other, other_labels in METHODS[name].other_labels(model).items():
+                rows.append({**base, "method": other, **evaluate(y[train], other_labels),
                              "fit_s": float("nan"), "peak_mib": float("nan")})
             rows.append({**base, **evaluate(y[train], labels), "fit_s": seconds,
                          "peak_mib": mem.peak / 2**20})

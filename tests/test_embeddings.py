@@ -174,3 +174,15 @@ def test_embed_cached_reuses_the_cache(tmp_path, monkeypatch):
     assert first.dtype == np.float32
     monkeypatch.setenv("SKSTC_CACHE", str(tmp_path / "c"))
     assert embeddings.default_cache_dir() == str(tmp_path / "c")
+
+
+def test_a_new_embedding_is_one_registry_entry(monkeypatch):
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from skstc import embeddings
+
+    spec = embeddings.EmbeddingSpec(
+        lambda n_components, random_state, verbose: HashingVectorizer(n_features=n_components),
+        "hashed words")
+    monkeypatch.setitem(embeddings.EMBEDDINGS, "hashing", spec)
+    assert make_embedding("hashing", n_components=8).fit_transform(["a b", "c"]).shape == (2, 8)

@@ -76,3 +76,19 @@ def test_make_method_names():
         assert est.get_params()["n_clusters"] == 3 and est.random_state == 0
     with pytest.raises(ValueError, match="Unknown method"):
         make_method("dbscan", 3, seed=0)
+
+
+def test_a_new_method_is_one_registry_entry(monkeypatch):
+    from sklearn.cluster import AgglomerativeClustering
+
+    from skstc import evaluation
+
+    spec = evaluation.MethodSpec(
+        lambda n_clusters, seed, stc_params: AgglomerativeClustering(n_clusters),
+        other_labels=lambda model: {"ward, all in one": np.zeros_like(model.labels_)},
+    )
+    monkeypatch.setitem(evaluation.METHODS, "ward", spec)
+    X, y = make_blobs(n_samples=60, centers=3, cluster_std=0.5, random_state=0)
+    rows = evaluation.evaluate_methods(X, y, methods=["ward"])
+    assert [r["method"] for r in rows] == ["ward, all in one", "ward"]
+    assert rows[1]["ACC"] > 0.9 and rows[0]["ACC"] == pytest.approx(1 / 3)
