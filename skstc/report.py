@@ -3,7 +3,9 @@
 :func:`top_terms` and :func:`representative_texts` summarise each cluster;
 :func:`report_html` puts them in one self-contained HTML page (with a 2-D map of the
 clusters when matplotlib is installed) and :func:`report_figure` draws the map and the
-cluster sizes as one matplotlib figure. ``skstc cluster --report`` writes either.
+cluster sizes as one matplotlib figure. :func:`render_report` gives either as the bytes of
+a file whose format its suffix names (``REPORT_FORMATS``); ``skstc cluster --report``
+writes them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ import io
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["top_terms", "representative_texts", "report_html", "report_figure"]
+__all__ = ["REPORT_FORMATS", "render_report", "report_figure", "report_html",
+           "representative_texts", "top_terms"]
+
+#: File suffixes :func:`render_report` writes, and what each holds.
+REPORT_FORMATS = {
+    ".html": "sizes, top terms, representative texts, map",
+    ".htm": "sizes, top terms, representative texts, map",
+    ".png": "map and sizes",
+}
 
 
 def top_terms(
@@ -64,7 +74,9 @@ def top_terms(
     return out
 
 
-def representative_texts(texts: list[str], labels, confidence, n_texts: int = 5):
+def representative_texts(
+    texts: list[str], labels, confidence, n_texts: int = 5, *, n_clusters: int | None = None
+):
     """The ``n_texts`` texts of each cluster with the highest confidence, most confident first.
 
     Parameters
@@ -77,6 +89,8 @@ def representative_texts(texts: list[str], labels, confidence, n_texts: int = 5)
         How sure the model is of each label, e.g. ``predict_proba(X).max(axis=1)``.
     n_texts : int, default=5
         Texts per cluster.
+    n_clusters : int, default=None
+        Number of clusters, empty ones included; ``max(labels) + 1`` when None.
 
     Returns
     -------
@@ -90,7 +104,8 @@ def representative_texts(texts: list[str], labels, confidence, n_texts: int = 5)
     [['b'], ['c']]
     """
     labels, confidence = np.asarray(labels), np.asarray(confidence)
-    n_clusters = int(labels.max()) + 1 if labels.size else 0
+    if n_clusters is None:
+        n_clusters = int(labels.max()) + 1 if labels.size else 0
     out = []
     for j in range(n_clusters):
         members = np.flatnonzero(labels == j)
@@ -145,6 +160,7 @@ def report_html(
     n_terms: int = 8,
     n_texts: int = 5,
     title: str = "Clusters",
+    n_clusters: int | None = None,
 ) -> str:
     """A self-contained HTML page describing a clustering of ``texts``.
 
@@ -172,6 +188,9 @@ def report_html(
         Top terms and representative texts shown per cluster.
     title : str, default="Clusters"
         Heading of the page.
+    n_clusters : int, default=None
+        Number of clusters, empty ones included: ``estimator.n_clusters`` with an
+        estimator, else ``len(terms)`` when given, else ``max(labels) + 1``.
 
     Returns
     -------
@@ -185,13 +204,17 @@ def report_html(
     >>> page.startswith("<!DOCTYPE html>") and "green apple" in page
     True
     """
-    from .plotting import _pyplot
-
     labels = np.asarray(labels)
-    sizes = np.bincount(labels)
+    if n_clusters is None and estimator is not None:
+        n_clusters = estimator.n_clusters
+    if n_clusters is None and terms is not None:
+        n_clusters = len(terms)
+    if n_clusters is None:
+        n_clusters = int(labels.max()) + 1 if labels.size else 0
+    sizes = np.bincount(labels, minlength=n_clusters)
     if terms is None:
-        terms = top_terms(texts, labels, n_terms)
-    examples = representative_texts(texts, labels, confidence, n_texts)
+        terms = top_terms(texts, labels, n_terms, n_clusters=n_clusters)
+    examples = representative_texts(texts, labels, confidence, n_texts, n_clusters=n_clusters)
     esc = html.escape
     parts = [
         "<!DOCTYPE html>",
@@ -205,16 +228,7 @@ def report_html(
         f"<p>{len(texts)} texts in {len(sizes)} clusters.</p>",
     ]
     if estimator is not None and X is not None:
-        try:
-            fig = report_figure(estimator, X, labels)
-        except ImportError:
-            parts.append("<p>(Install matplotlib for a map of the clusters.)</p>")
-        else:
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=110)
-            _pyplot().close(fig)
-            png = base64.b64encode(buf.getvalue()).decode("ascii")
-            parts.append(f'<img alt="map of the clusters" src="data:image/png;base64,{png}">')
+        parts.append(_map_html(estimator, X, labels))
     for j in np.argsort(-sizes, kind="stable"):
         parts.append(f'<section id="cluster-{j}">')
         parts.append(
@@ -225,3 +239,56 @@ def report_html(
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _figure_png(fig, dpi: int) -> bytes:
+    """The PNG bytes of a matplotlib figure, which is then closed."""
+    from .plotting import _pyplot
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    _pyplot().close(fig)
+    return buf.getvalue()
+
+
+def _map_html(estimator, X, labels) -> str:
+    """The map of :func:`report_figure` as an inline image (a note without matplotlib)."""
+    try:
+        fig = report_figure(estimator, X, labels)
+    except ImportError:
+        return "<p>(Install matplotlib for a map of the clusters.)</p>"
+    png = base64.b64encode(_figure_png(fig, dpi=110)).decode("ascii")
+    return f'<img alt="map of the clusters" src="data:image/png;base64,{png}">'
+
+
+def render_report(
+    suffix: str, texts: list[str], labels, confidence, *, estimator, X, terms=None
+) -> bytes:
+    """The report of a clustering as the bytes of a file in the format ``suffix`` names.
+
+    ``".html"`` / ``".htm"``: :func:`report_html` (UTF-8); ``".png"``:
+    :func:`report_figure` (needs matplotlib). See ``REPORT_FORMATS``.
+
+    Parameters
+    ----------
+    suffix : str
+        File suffix, case-insensitive, a key of ``REPORT_FORMATS``.
+    texts, labels, confidence, terms
+        As for :func:`report_html`.
+    estimator : STCClustering
+        The fitted estimator.
+    X : array-like of shape (n_texts, n_features)
+        The embeddings of ``texts``.
+
+    Returns
+    -------
+    content : bytes
+    """
+    suffix = suffix.lower()
+    if suffix not in REPORT_FORMATS:
+        raise ValueError(f"a report is written as {', '.join(REPORT_FORMATS)}, not {suffix!r}")
+    if suffix == ".png":
+        return _figure_png(report_figure(estimator, X, labels), dpi=120)
+    title = f"{len(texts)} texts in {estimator.n_clusters} clusters"
+    return report_html(texts, labels, confidence, estimator=estimator, X=X, terms=terms,
+                       title=title).encode("utf-8")

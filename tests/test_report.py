@@ -53,3 +53,26 @@ def test_report_with_map(blobs):
     heights = sorted((p.get_height() for p in fig.axes[1].patches), reverse=True)
     assert heights == sorted(np.bincount(stc.labels_), reverse=True)
     plt.close(fig)
+
+
+def test_report_counts_trailing_empty_clusters():
+    # 4 clusters of which the last two hold no text: title and body agree on 4
+    texts = ["red apple", "green apple", "fast car", "red car"]
+    page = report_html(texts, [0, 0, 1, 1], [0.9] * 4, n_clusters=4, title="4 clusters")
+    assert "4 texts in 4 clusters." in page and page.count("<section") == 4
+    assert "Cluster 3: 0 texts (0.0%)" in page
+    assert "in 2 clusters." in report_html(texts, [0, 0, 1, 1], [0.9] * 4)
+
+
+def test_render_report_formats():
+    from skstc.report import REPORT_FORMATS, render_report
+
+    X = np.random.RandomState(0).randn(40, 3).astype(np.float32)
+    texts = [f"text {i}" for i in range(40)]
+    stc = STCClustering(2, **small_params(max_iter=10)).fit(X)
+    labels, conf = stc.labels_, stc.predict_proba(X).max(1)
+    page = render_report(".HTML", texts, labels, conf, estimator=stc, X=X).decode("utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "40 texts in 2 clusters" in page
+    assert set(REPORT_FORMATS) == {".html", ".htm", ".png"}
+    with pytest.raises(ValueError, match="not '.pdf'"):
+        render_report(".pdf", texts, labels, conf, estimator=stc, X=X)
