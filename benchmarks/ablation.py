@@ -10,7 +10,7 @@ Usage::
     python benchmarks/ablation.py --dataset stackoverflow --embedding tfidf --seed 0 \
         '{"scale": "standard"}' '{"scale": "global"}' '{"pretrain_epochs": 15}' '{}'
     python benchmarks/ablation.py --dataset searchsnippets --embedding minilm --seeds 5 \
-        '{"neighbor_weight": 0}' '{}'
+        '{"tsne_weight": 0}' '{}'
 """
 
 from __future__ import annotations

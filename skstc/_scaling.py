@@ -5,12 +5,18 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from . import _chunks
+
+
+def _row_slices(X: np.ndarray):
+    """Slices of row blocks of about 2**20 values: no statistic or copy holds a second X."""
+    step = _chunks.rows_per_block(_chunks.SCALING_BLOCK_ENTRIES, X.shape[1])
+    return _chunks.row_slices(X.shape[0], step)
+
 
 def _row_blocks(X: np.ndarray):
-    """Row blocks of about 2**20 values: statistics and copies never hold a second full X."""
-    step = max(1, 2**20 // max(1, X.shape[1]))
-    for start in range(0, X.shape[0], step):
-        yield X[start : start + step]
+    """The row blocks of :func:`_row_slices`."""
+    return (X[rows] for rows in _row_slices(X))
 
 
 def _squared_deviations(block: np.ndarray, offset: np.ndarray) -> np.ndarray:
@@ -54,8 +60,6 @@ def fit_scaling(X: np.ndarray, scale: str | None) -> tuple[np.ndarray, np.ndarra
 def scaled_tensor(X: np.ndarray, offset: np.ndarray, divisor: np.ndarray) -> torch.Tensor:
     """``(X - offset) / divisor`` as a float32 CPU tensor, computed in row blocks (one copy)."""
     out = np.empty(X.shape, dtype=np.float32)
-    start = 0
-    for block in _row_blocks(X):
-        out[start : start + len(block)] = _scaled_block(block, offset, divisor)
-        start += len(block)
+    for rows in _row_slices(X):
+        out[rows] = _scaled_block(X[rows], offset, divisor)
     return torch.from_numpy(out)

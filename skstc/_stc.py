@@ -1,10 +1,19 @@
-"""The STCClustering estimator: parameter and input validation around the training loops."""
+"""The STCClustering estimator: validation, and the four phases of ``fit`` in order.
+
+``fit`` scales the input, pretrains the autoencoder (:func:`~skstc._training.pretrain_autoencoder`),
+builds the kNN graph (:func:`~skstc._graph.knn_graph`), initialises the centroids
+(:func:`~skstc._training.init_centers`) and self-trains (:func:`~skstc._training.self_train`),
+each phase a small method timed by one phase timer; nothing is stored on the estimator
+before the last phase ends.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 import warnings
+from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,19 +28,21 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import silhouette_score
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._device import cpu_copy, resolve_device, resolve_precision
-from ._graph import knn_graph
+from ._graph import candidate_rows, have_pynndescent, knn_graph, nndescent_knn_graph
 from ._guard import silhouette_guard
 from ._nn import AutoEncoder
+from ._objective import max_perplexity
 from ._scaling import fit_scaling, scaled_tensor
 from ._training import (
+    INITS,
+    SelfTrainingResult,
     encode,
     init_centers,
-    log_soft_assign_all,
-    log_soft_assign_codes,
+    log_q_of_inputs,
     pretrain_autoencoder,
     self_train,
 )
@@ -45,6 +56,48 @@ def _is_named(value, name: str) -> bool:
     return isinstance(value, str) and value == name
 
 
+def _needs_graph(init) -> bool:
+    """Whether ``init`` names an initialisation that needs the kNN graph."""
+    return isinstance(init, str) and init in INITS and INITS[init].needs_graph
+
+
+class _History(dict):
+    """``history_``: a dict in which a renamed key still reads, with a FutureWarning."""
+
+    _renamed = {"pretrain_neighbor_loss": "pretrain_tsne_loss"}
+
+    def __missing__(self, key):
+        if key in self._renamed:
+            warnings.warn(
+                f"history_[{key!r}] was renamed history_[{self._renamed[key]!r}] in 0.1.0 "
+                "and will be removed in 0.2.0.",
+                FutureWarning,
+                stacklevel=2,
+            )
+            return self[self._renamed[key]]
+        raise KeyError(key)
+
+
+@dataclass
+class _Fit:
+    """What the phases of one ``fit`` share; stored on the estimator only at the end."""
+
+    Xt: torch.Tensor  # the scaled input, on the device
+    offset: np.ndarray
+    divisor: np.ndarray
+    sized: dict  # parameters cut to the input (``_sized_to``)
+    device: torch.device
+    precision: str
+    rng: np.random.RandomState
+    seed: int
+    generator: torch.Generator
+    knn_method: str  # "exact" or "nndescent"
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def autocast_dtype(self) -> torch.dtype | None:
+        return torch.bfloat16 if self.precision == "bfloat16" else None
+
 
 class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     """Self-training short-text clustering (STC) on precomputed embeddings.
@@ -56,9 +109,10 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
     it use the neighborhoods of the input: a t-SNE term in the pretraining, and a
     k-nearest-neighbor graph in the self-training (targets P sharpened from Q
     averaged over each sample's neighbors, and a loss that makes neighbors agree);
-    from 50 clusters on, k-means also starts from codes averaged over that graph. A
-    guard keeps the self-training refresh whose labels fit the input best, the start
-    included. ``neighbor_weight=0, n_neighbors=0, guard=None`` is the paper's algorithm.
+    from 50 clusters on, k-means also starts from codes averaged over that graph.
+    ``guard="silhouette"`` keeps the self-training refresh whose labels fit the input
+    best, the start included (for keyword inputs). ``tsne_weight=0, n_neighbors=0`` is the
+    paper's algorithm.
 
     Read more in the :ref:`User Guide <algorithm>`.
 
@@ -82,17 +136,15 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Epochs of autoencoder pretraining.
     pretrain_lr : float, default=1e-3
         Adam learning rate of the pretraining.
-    neighbor_weight : float, default=2.0
-        Weight λ of a neighbor-preserving term in the pretraining: parametric
-        t-SNE on each mini-batch, with the Student-t kernel of Q in the latent space,
-        so that texts that are neighbors in the input stay neighbors in the space
-        that k-means and self-training see. The batch loss is ``MSE + λ · MSE · KL``
-        (the second MSE held constant): the term is weighted relative to the current
-        reconstruction error, which keeps one λ right for inputs that are easy
-        (TF-IDF + SVD) and hard (sentence embeddings) to reconstruct. 0 gives the
-        paper's plain autoencoder (see the user guide).
+    tsne_weight : float, default=2.0
+        Weight λ of the in-batch t-SNE term of the pretraining: parametric t-SNE on
+        each mini-batch, with the Student-t kernel of Q in the latent space, so that
+        texts that are neighbors in the input stay neighbors in the space that k-means
+        and self-training see. The batch loss is ``MSE + λ · MSE · KL`` (the second MSE
+        held constant), weighted relative to the current reconstruction error. 0 gives
+        the paper's plain autoencoder. Uses no graph.
     perplexity : float, default=10.0
-        Perplexity of the input affinities of the neighbor term: roughly the
+        Perplexity of the input affinities of the in-batch t-SNE term: roughly the
         number of neighbors each sample keeps close, within its mini-batch; cut to a
         third of the batch on fewer rows, with a warning.
     n_neighbors : int, default=10
@@ -100,15 +152,22 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         built once after pretraining). In self-training the target P is sharpened
         from Q averaged over each sample and its neighbors, and
         ``consistency_weight`` makes neighbors share clusters; ``init="kmeans-graph"``
-        also uses it. 0 gives the paper's self-training. Cut to ``n_samples - 1`` on
-        fewer samples, with a warning (see the user guide, "Small inputs"). The graph
+        also uses it. 0 gives the paper's self-training. Cut to
+        ``n_samples // n_clusters - 1`` on small inputs, with a warning (see the user
+        guide, "Small inputs"). The graph
         is used in ``fit`` only: ``predict`` labels new texts with the encoder and the
         centroids alone.
+    knn_algorithm : {"auto", "exact", "nndescent"}, default="auto"
+        How the kNN graph is searched: ``"exact"`` (blocks of distances on ``device``,
+        among 100,000 random candidate rows above that size) or ``"nndescent"``
+        (approximate nearest-neighbor descent on the CPU, pynndescent, the ``fast``
+        extra). ``"auto"`` is ``"nndescent"`` above 100,000 samples when pynndescent is
+        installed, else ``"exact"``. Read more in the :ref:`User Guide <large-data>`.
     consistency_weight : float, default=1.0
-        Weight of the neighbor-consistency loss of the self-training (SCAN, Van
+        Weight of the graph consistency term of the self-training (SCAN, Van
         Gansbeke et al. 2020): ``-log Σ_j q_ij q_lj`` for a sample i of the batch and
-        a random neighbor l of it, whose Q is held fixed between refreshes of P (like
-        P). 0 turns it off; unused when ``n_neighbors=0``.
+        a random neighbor l of it in the kNN graph, whose Q is held fixed between
+        refreshes of P (like P). 0 turns it off; unused when ``n_neighbors=0``.
     max_iter : int, default=1500
         Maximum number of self-training steps (mini-batches).
     update_interval : int, default=300
@@ -120,17 +179,14 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Mini-batch size of both phases.
     lr : float, default=1e-4
         Adam learning rate of the self-training.
-    guard : {"auto", "silhouette"} or None, default="auto"
+    guard : {"silhouette"} or None, default=None
         Unsupervised guard of the self-training. ``"silhouette"``: every refresh of P
         scores its labels by their silhouette in the scaled input (Euclidean, on at most
         3,000 samples drawn with a fixed seed), and ``fit`` keeps the encoder and
         centroids of the refresh that scored best (the start included; the later of
         equal scores), so self-training never ends below where it started by that
-        score. None keeps the last refresh (the paper). ``"auto"`` is ``"silhouette"``
-        below 50 clusters and None from 50 on, the threshold of ``init="auto"``: with
-        many clusters self-training gains until its last step while the silhouette,
-        over a few dozen texts per cluster, peaks early. Read more in the
-        :ref:`User Guide <guard>`.
+        score. None keeps the last refresh (the paper). Read more, and when to use it,
+        in the :ref:`User Guide <guard>`.
     init : {"auto", "kmeans", "kmeans++", "kmeans-input", "kmeans-graph"} or \
 array-like of shape (n_clusters, n_components), default="auto"
         Initial centroids: k-means on the latent codes (``"kmeans"``, the paper);
@@ -139,10 +195,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         (``"kmeans-graph"``, needs ``n_neighbors >= 1``), each centroid then the
         mean code of its cluster; or given centroids in latent space. ``"auto"`` is
         ``"kmeans-graph"`` for ``n_clusters >= 50`` with a graph and ``"kmeans"``
-        otherwise: with many clusters k-means on the codes falls into poor local
-        minima that the averaged codes avoid, with few it does not, and averaging
-        costs accuracy where neighbors often belong to other topics (see the user
-        guide).
+        otherwise (why: :ref:`User Guide <algorithm>`).
     n_init : int, default=10
         Number of k-means restarts of the k-means inits.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
@@ -164,6 +217,8 @@ array-like of shape (n_clusters, n_components), default="auto"
         pretraining epochs and the self-training steps (when tqdm, the ``progress``
         extra, is installed; ``TQDM_DISABLE=1`` hides them); 2 also logs every epoch
         and every refresh of P.
+    neighbor_weight : float
+        Deprecated alias of ``tsne_weight``: renamed in 0.1.0, removed in 0.2.0.
 
     Attributes
     ----------
@@ -179,11 +234,12 @@ array-like of shape (n_clusters, n_components), default="auto"
         Self-training steps of the refresh whose model was kept (``n_iter_`` without a
         guard; 0 when the guard kept the start).
     history_ : dict of list
-        ``pretrain_loss`` (reconstruction MSE per epoch), ``pretrain_neighbor_loss``
-        (neighbor term per epoch, empty when ``neighbor_weight=0``), and per
+        ``pretrain_loss`` (reconstruction MSE per epoch), ``pretrain_tsne_loss``
+        (in-batch t-SNE term per epoch, empty when ``tsne_weight=0``), and per
         refresh of P: ``iteration``, ``kl_loss``, ``delta_label``,
         ``n_empty_clusters`` and, with a guard, ``guard_score``; ``time`` holds the
-        seconds spent in each phase (``pretrain``, ``init``, ``graph``, ``self_train``).
+        seconds spent in each phase, in the order they run (``pretrain``, ``graph``,
+        ``init``, ``self_train``).
     autoencoder_ : torch.nn.Module
         The trained autoencoder (``autoencoder_.encoder`` maps scaled inputs to the
         latent space).
@@ -221,18 +277,19 @@ array-like of shape (n_clusters, n_components), default="auto"
         "scale": [StrOptions({"standard", "global", "minmax"}), None],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
-        "neighbor_weight": [Interval(Real, 0, None, closed="left")],
+        "tsne_weight": [Interval(Real, 0, None, closed="left")],
         "perplexity": [Interval(Real, 0, None, closed="neither")],
         "n_neighbors": [Interval(Integral, 0, None, closed="left")],
+        "knn_algorithm": [StrOptions({"auto", "exact", "nndescent"})],
         "consistency_weight": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "update_interval": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "guard": [StrOptions({"auto", "silhouette"}), None],
+        "guard": [StrOptions({"silhouette"}), None],
         "init": [
-            StrOptions({"auto", "kmeans", "kmeans++", "kmeans-input", "kmeans-graph"}),
+            StrOptions({"auto", *INITS}),
             "array-like",
         ],
         "n_init": [Interval(Integral, 1, None, closed="left")],
@@ -240,12 +297,16 @@ array-like of shape (n_clusters, n_components), default="auto"
         "precision": [StrOptions({"auto", "float32", "bfloat16"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "neighbor_weight": [Interval(Real, 0, None, closed="left"),
+                            Hidden(StrOptions({"deprecated"}))],
     }
 
     #: Above this many samples, k-means initialisation runs on a random subsample.
     _init_max_samples = 100_000
-    #: Above this many samples, neighbors are searched among a random subsample this size.
+    #: Above this many samples, exact neighbors are searched among a random subsample this size.
     _graph_max_candidates = 100_000
+    #: Up to this many samples, ``knn_algorithm="auto"`` searches the graph exactly.
+    _exact_graph_max_samples = 100_000
 
     def __init__(
         self,
@@ -257,22 +318,24 @@ array-like of shape (n_clusters, n_components), default="auto"
         scale: str | None = "global",
         pretrain_epochs: int = 8,
         pretrain_lr: float = 1e-3,
-        neighbor_weight: float = 2.0,
+        tsne_weight: float = 2.0,
         perplexity: float = 10.0,
         n_neighbors: int = 10,
+        knn_algorithm: str = "auto",
         consistency_weight: float = 1.0,
         max_iter: int = 1500,
         update_interval: int = 300,
         tol: float = 1e-3,
         batch_size: int = 256,
         lr: float = 1e-4,
-        guard: str | None = "auto",
+        guard: str | None = None,
         init: str | np.ndarray = "auto",
         n_init: int = 10,
         device: str | torch.device = "auto",
         precision: str = "auto",
         random_state=None,
         verbose: int = 0,
+        neighbor_weight: float | str = "deprecated",
     ) -> None:
         self.n_clusters = n_clusters
         self.hidden_dims = hidden_dims
@@ -281,9 +344,10 @@ array-like of shape (n_clusters, n_components), default="auto"
         self.scale = scale
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
-        self.neighbor_weight = neighbor_weight
+        self.tsne_weight = tsne_weight
         self.perplexity = perplexity
         self.n_neighbors = n_neighbors
+        self.knn_algorithm = knn_algorithm
         self.consistency_weight = consistency_weight
         self.max_iter = max_iter
         self.update_interval = update_interval
@@ -297,6 +361,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
+        self.neighbor_weight = neighbor_weight
 
     # ------------------------------------------------------------------ helpers
     def _log(self, level: int, msg: str) -> None:
@@ -306,7 +371,7 @@ array-like of shape (n_clusters, n_components), default="auto"
     def _init_method(self, n_neighbors: int) -> str | np.ndarray:
         """``init`` with ``"auto"`` resolved (see the class docstring) for a graph of
         ``n_neighbors`` (``"kmeans"`` where a one-sample input leaves no graph)."""
-        if _is_named(self.init, "kmeans-graph") and not n_neighbors:
+        if _needs_graph(self.init) and not n_neighbors:
             return "kmeans"
         if not _is_named(self.init, "auto"):
             return self.init
@@ -320,10 +385,10 @@ array-like of shape (n_clusters, n_components), default="auto"
             raise ValueError(
                 f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
             )
-        if _is_named(self.init, "kmeans-graph") and not self.n_neighbors:
+        if _needs_graph(self.init) and not self.n_neighbors:
             raise ValueError(
-                'init="kmeans-graph" clusters codes averaged over the nearest-neighbor '
-                "graph, which n_neighbors=0 turns off; use n_neighbors >= 1 or another init."
+                f"init={self.init!r} needs the nearest-neighbor graph, which n_neighbors=0 "
+                "turns off; use n_neighbors >= 1 or another init."
             )
         dims = tuple(self.hidden_dims)
         if not all(isinstance(d, Integral) and not isinstance(d, bool) and d >= 1 for d in dims):
@@ -340,46 +405,49 @@ array-like of shape (n_clusters, n_components), default="auto"
             if not np.all(np.isfinite(init)):
                 raise ValueError("init contains NaN or infinity.")
 
-    def _sized_to(self, n_samples: int) -> dict:
-        """``n_neighbors`` and ``perplexity`` that fit ``n_samples``, with one warning if changed.
+    def _tsne_weight(self) -> float:
+        """``tsne_weight``, or the deprecated ``neighbor_weight`` when that is given."""
+        if _is_named(self.neighbor_weight, "deprecated"):
+            return self.tsne_weight
+        warnings.warn(
+            "neighbor_weight was renamed tsne_weight in 0.1.0 and will be removed in 0.2.0; "
+            "the value given is used as tsne_weight.",
+            FutureWarning,
+            stacklevel=6,  # _tsne_weight, _sized_to, _start, fit, _fit_context, the caller
+        )
+        return self.neighbor_weight
 
-        A sample has at most ``n_samples - 1`` neighbors, and the in-batch t-SNE term
-        keeps at most a third of a batch of ``min(batch_size, n_samples)`` rows as
-        neighbors (umap-learn and scikit-learn's TSNE likewise cap both).
+    def _sized_to(self, n_samples: int) -> dict:
+        """``n_neighbors``, ``perplexity`` and ``tsne_weight`` that fit ``n_samples``,
+        with one warning if the first two changed.
+
+        The graph assumes that neighbors share a cluster, so a sample keeps at most
+        ``n_samples // n_clusters - 1`` neighbors, as many as a cluster of average size
+        holds besides it (at most ``n_samples - 1``; none when clusters average fewer than
+        two samples); the in-batch t-SNE term keeps at most a third of a batch of
+        ``min(batch_size, n_samples)`` rows as neighbors (umap-learn and scikit-learn's
+        TSNE likewise cap both).
         """
-        sized = {"n_neighbors": min(self.n_neighbors, n_samples - 1),
+        tsne_weight = self._tsne_weight()
+        sized = {"n_neighbors": max(0, min(self.n_neighbors, n_samples // self.n_clusters - 1)),
                  "perplexity": self.perplexity}
         batch = min(self.batch_size, n_samples)
-        if self.neighbor_weight > 0 and batch > 2:
-            sized["perplexity"] = min(self.perplexity, (batch - 1) / 3)
+        if tsne_weight > 0 and batch > 2:
+            sized["perplexity"] = min(self.perplexity, max_perplexity(batch))
         changes = [f"{name}={getattr(self, name):g} -> {value:.3g}"
                    for name, value in sized.items() if value != getattr(self, name)]
         if self.n_neighbors and not sized["n_neighbors"]:
             changes.append("the kNN graph is off")
-        if self.neighbor_weight > 0 and batch <= 2:
+        if tsne_weight > 0 and batch <= 2:
             changes.append("the in-batch t-SNE term is off")
         if changes:
             warnings.warn(
                 f"Parameters cut to the input ({n_samples} samples, batches of {batch}): "
                 f"{', '.join(changes)}. See the user guide, 'Small inputs'.",
                 UserWarning,
-                stacklevel=4,  # _sized_to, fit, sklearn's _fit_context, the caller
+                stacklevel=5,  # _sized_to, _start, fit, sklearn's _fit_context, the caller
             )
-        return sized
-
-    def _guard_method(self) -> str | None:
-        """``guard`` with ``"auto"`` resolved (see the class docstring)."""
-        if _is_named(self.guard, "auto"):
-            return "silhouette" if self.n_clusters < GRAPH_INIT_MIN_CLUSTERS else None
-        return self.guard
-
-    @staticmethod
-    def _kept_step(n_iter: int, history: dict) -> int:
-        """Steps of the refresh that self-training kept: the guard's best, else the last."""
-        scores = history.get("guard_score")
-        if not scores:
-            return n_iter
-        return history["iteration"][len(scores) - 1 - int(np.argmax(scores[::-1]))]
+        return {**sized, "tsne_weight": tsne_weight}
 
     def _validate(self, X, *, reset: bool) -> np.ndarray:
         return validate_data(
@@ -393,7 +461,7 @@ array-like of shape (n_clusters, n_components), default="auto"
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Pretrain the autoencoder, initialise centroids and self-train.
+        """Pretrain the autoencoder, build the kNN graph, initialise centroids, self-train.
 
         Parameters
         ----------
@@ -409,136 +477,132 @@ array-like of shape (n_clusters, n_components), default="auto"
         """
         X = self._validate(X, reset=True)
         self._check_params_vs_input(X)
+        run = self._start(X)
+        with torch.random.fork_rng(devices=[run.device] if run.device.type == "cuda" else []):
+            torch.manual_seed(run.seed)
+            autoencoder, pretrain_losses = self._pretrain(run)
+            neighbors = self._build_graph(run)
+            centers = self._init_centroids(run, autoencoder.encoder, neighbors)
+            result = self._self_train(run, autoencoder.encoder, centers, neighbors)
+        self._store(run, autoencoder, centers, pretrain_losses, result)
+        return self
+
+    def _start(self, X: np.ndarray) -> _Fit:
+        """Parameters cut to the input, device, precision, seeds and the scaled input."""
         sized = self._sized_to(X.shape[0])
-        n_neighbors = sized["n_neighbors"]
+        knn_method = self._knn_method(X.shape[0])
         device = resolve_device(self.device)
-        precision = resolve_precision(self.precision, device)
-        autocast_dtype = torch.bfloat16 if precision == "bfloat16" else None
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        log = lambda msg: self._log(2, msg)  # noqa: E731
-        timings = {}
-
-        # Nothing is stored on self before training ends: an interrupted or failed fit
-        # leaves the estimator exactly as it was.
         offset, divisor = fit_scaling(X, self.scale)
         Xt = scaled_tensor(X, offset, divisor)
-        if device.type != "cpu":
-            Xt = Xt.to(device)
-        fork_devices = [device] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=fork_devices):
-            torch.manual_seed(seed)
-            generator = torch.Generator().manual_seed(seed)
-            autoencoder = AutoEncoder(X.shape[1], self.hidden_dims, self.n_components).to(device)
+        return _Fit(Xt=Xt if device.type == "cpu" else Xt.to(device), offset=offset,
+                    divisor=divisor, sized=sized, device=device,
+                    precision=resolve_precision(self.precision, device), rng=rng, seed=seed,
+                    generator=torch.Generator().manual_seed(seed), knn_method=knn_method)
 
-            t0 = time.perf_counter()
-            pretrain_losses = pretrain_autoencoder(
-                autoencoder,
-                Xt,
-                epochs=self.pretrain_epochs,
-                batch_size=self.batch_size,
-                lr=self.pretrain_lr,
-                device=device,
-                generator=generator,
-                neighbor_weight=self.neighbor_weight,
-                perplexity=sized["perplexity"],
-                alpha=self.alpha,
-                autocast_dtype=autocast_dtype,
-                log=log,
-                progress=self.verbose >= 1,
-            )
-            pretrain_loss = pretrain_losses["reconstruction"]
-            timings["pretrain"] = time.perf_counter() - t0
-            self._log(
-                1,
-                f"pretrained {self.pretrain_epochs} epochs in {timings['pretrain']:.1f}s, "
-                f"reconstruction MSE {pretrain_loss[-1] if pretrain_loss else float('nan'):.4g}",
-            )
+    @contextlib.contextmanager
+    def _phase(self, run: _Fit, name: str):
+        """Time the phase ``name`` into ``run.timings`` and log what it set in the note:
+        ``note["done"]`` (what was done) and ``note["detail"]`` (after the time)."""
+        note = {"done": name, "detail": ""}
+        t0 = time.perf_counter()
+        yield note
+        run.timings[name] = time.perf_counter() - t0
+        self._log(1, f"{note['done']} in {run.timings[name]:.1f}s{note['detail']}")
 
-            t0 = time.perf_counter()
+    def _pretrain(self, run: _Fit) -> tuple[AutoEncoder, dict]:
+        """Phase 1: a new autoencoder, pretrained on the scaled input."""
+        autoencoder = AutoEncoder(run.Xt.shape[1], self.hidden_dims, self.n_components)
+        autoencoder = autoencoder.to(run.device)
+        with self._phase(run, "pretrain") as note:
+            losses = pretrain_autoencoder(
+                autoencoder, run.Xt, epochs=self.pretrain_epochs, batch_size=self.batch_size,
+                lr=self.pretrain_lr, device=run.device, generator=run.generator,
+                tsne_weight=run.sized["tsne_weight"], perplexity=run.sized["perplexity"],
+                alpha=self.alpha, autocast_dtype=run.autocast_dtype,
+                log=lambda msg: self._log(2, msg), progress=self.verbose >= 1,
+            )
+            last = losses["reconstruction"][-1] if losses["reconstruction"] else float("nan")
+            note["done"] = f"pretrained {self.pretrain_epochs} epochs"
+            note["detail"] = f", reconstruction MSE {last:.4g}"
+        return autoencoder, losses
+
+    def _knn_method(self, n_samples: int) -> str:
+        """``knn_algorithm`` with ``"auto"`` resolved (see the class docstring); an
+        ImportError now, before any training, when nndescent is asked for but missing."""
+        if not have_pynndescent(required=self.knn_algorithm == "nndescent"):
+            return "exact"
+        if self.knn_algorithm == "auto":
+            return "exact" if n_samples <= self._exact_graph_max_samples else "nndescent"
+        return self.knn_algorithm
+
+    def _build_graph(self, run: _Fit) -> torch.Tensor | None:
+        """Phase 2: the kNN graph of the scaled input (None when ``n_neighbors`` is 0)."""
+        n_neighbors, method = run.sized["n_neighbors"], run.knn_method
+        with self._phase(run, "graph") as note:
             neighbors = None
-            if n_neighbors:
-                candidates = None
-                if X.shape[0] > self._graph_max_candidates:
-                    candidates = torch.from_numpy(np.sort(rng.choice(
-                        X.shape[0], self._graph_max_candidates, replace=False)))
-                neighbors = knn_graph(Xt, n_neighbors, device, candidates)
-            timings["graph"] = time.perf_counter() - t0
-            self._log(1, f"built the {n_neighbors}-nearest-neighbor graph in "
-                      f"{timings['graph']:.1f}s")
+            if n_neighbors and method == "nndescent":
+                seed = int(run.rng.randint(np.iinfo(np.int32).max))
+                neighbors = nndescent_knn_graph(run.Xt, n_neighbors, seed)
+            elif n_neighbors:
+                candidates = candidate_rows(len(run.Xt), self._graph_max_candidates, run.rng)
+                neighbors = knn_graph(run.Xt, n_neighbors, run.device, candidates)
+            note["done"] = f"built the {n_neighbors}-nearest-neighbor graph ({method})"
+        return neighbors
 
-            t0 = time.perf_counter()
-            init = self._init_method(n_neighbors)
-            Z = encode(autoencoder.encoder, Xt, device).cpu().numpy()
-            centers0 = init_centers(
-                Z,
-                self.n_clusters,
-                X=Xt.cpu().numpy() if _is_named(init, "kmeans-input") else None,
-                neighbors=neighbors,
-                init=init,
-                n_init=self.n_init,
-                max_samples=self._init_max_samples,
-                random_state=rng,
+    def _init_centroids(self, run: _Fit, encoder, neighbors) -> torch.nn.Parameter:
+        """Phase 3: the initial centroids μ (see ``init``)."""
+        init = self._init_method(run.sized["n_neighbors"])
+        with self._phase(run, "init") as note:
+            centers = init_centers(
+                encode(encoder, run.Xt, run.device).cpu().numpy(), self.n_clusters, X=run.Xt,
+                neighbors=neighbors, init=init, n_init=self.n_init,
+                max_samples=self._init_max_samples, random_state=run.rng,
             )
-            centers = torch.nn.Parameter(torch.from_numpy(centers0).to(device))
-            init_labels = (
-                log_soft_assign_codes(torch.from_numpy(Z), centers.detach().cpu(), self.alpha)
-                .argmax(1)
-                .numpy()
-            )
-            timings["init"] = time.perf_counter() - t0
             init_name = init if isinstance(init, str) else "given centroids"
-            self._log(1, f"initialised {self.n_clusters} centroids ({init_name}) in "
-                      f"{timings['init']:.1f}s")
+            note["done"] = f"initialised {self.n_clusters} centroids ({init_name})"
+        return torch.nn.Parameter(torch.from_numpy(centers).to(run.device))
 
-            t0 = time.perf_counter()
-            guarded = self._guard_method() is not None
-            n_iter, st_history, labels = self_train(
-                autoencoder.encoder,
-                centers,
-                Xt,
-                alpha=self.alpha,
-                max_iter=self.max_iter,
-                update_interval=self.update_interval,
-                tol=self.tol,
-                batch_size=self.batch_size,
-                lr=self.lr,
-                device=device,
-                generator=generator,
-                neighbors=neighbors,
+    def _self_train(self, run: _Fit, encoder, centers, neighbors) -> SelfTrainingResult:
+        """Phase 4: self-training of encoder and centroids, under the guard."""
+        guarded = self.guard is not None
+        with self._phase(run, "self_train") as note:
+            result = self_train(
+                encoder, centers, run.Xt, alpha=self.alpha, max_iter=self.max_iter,
+                update_interval=self.update_interval, tol=self.tol,
+                batch_size=self.batch_size, lr=self.lr, device=run.device,
+                generator=run.generator, neighbors=neighbors,
                 consistency_weight=self.consistency_weight,
-                autocast_dtype=autocast_dtype,
-                guard=silhouette_guard(Xt) if guarded else None,
-                log=log,
-                progress=self.verbose >= 1,
+                autocast_dtype=run.autocast_dtype,
+                guard=silhouette_guard(run.Xt) if guarded else None,
+                log=lambda msg: self._log(2, msg), progress=self.verbose >= 1,
             )
-            timings["self_train"] = time.perf_counter() - t0
-            best_iter = self._kept_step(n_iter, st_history)
-            self._log(
-                1,
-                f"self-trained {n_iter} steps in {timings['self_train']:.1f}s, "
-                f"final labels changed {st_history['delta_label'][-1]:.2%}"
-                + (f"; the guard kept the refresh at step {best_iter}" if guarded else ""),
+            note["done"] = f"self-trained {result.n_iter} steps"
+            note["detail"] = (
+                f", final labels changed {result.history['delta_label'][-1]:.2%}"
+                + (f"; the guard kept the refresh at step {result.best_iter}" if guarded else "")
             )
+        return result
 
+    def _store(self, run: _Fit, autoencoder, centers, pretrain_losses, result) -> None:
+        """The fitted attributes, all set here, after training (an interrupted or failed
+        fit leaves the estimator as it was); a warning if clusters ended empty."""
         autoencoder.eval()
-        self._offset, self._divisor = offset, divisor
+        self._offset, self._divisor = run.offset, run.divisor
         self.autoencoder_ = autoencoder
         self.cluster_centers_ = centers.detach().cpu().numpy()
         self._centers = centers.detach()
-        self.device_ = device
-        self.precision_ = precision
-        self.n_iter_ = n_iter
-        self.best_iter_ = best_iter
-        self.init_labels_ = init_labels
-        self.history_ = {
-            "pretrain_loss": pretrain_loss,
-            "pretrain_neighbor_loss": pretrain_losses["neighbor"],
-            **st_history,
-            "time": timings,
-        }
-        # the last refresh of Q saw the final encoder and centroids: its argmax is labels_
-        self.labels_ = labels.cpu().numpy()
+        self.device_ = run.device
+        self.precision_ = run.precision
+        self.n_iter_ = result.n_iter
+        self.best_iter_ = result.best_iter
+        self.init_labels_ = result.init_labels.cpu().numpy()
+        self.history_ = _History(pretrain_loss=pretrain_losses["reconstruction"],
+                                 pretrain_tsne_loss=pretrain_losses["tsne"],
+                                 **result.history, time=run.timings)
+        # the refresh kept saw the final encoder and centroids: its argmax is labels_
+        self.labels_ = result.labels.cpu().numpy()
         n_used = np.unique(self.labels_).size
         if n_used < self.n_clusters:
             warnings.warn(
@@ -546,21 +610,19 @@ array-like of shape (n_clusters, n_components), default="auto"
                 "self-training (the others are empty). Consider fewer clusters, a smaller "
                 "lr or fewer max_iter.",
                 ConvergenceWarning,
-                stacklevel=3,  # fit, sklearn's _fit_context, the caller
+                stacklevel=4,  # _store, fit, sklearn's _fit_context, the caller
             )
-        return self
 
     # ------------------------------------------------------------------ inference
     def _log_proba(self, Xt: torch.Tensor) -> torch.Tensor:
         device = self._inference_device()
-        encoder = self.autoencoder_.encoder.to(device)
         centers = self._centers.to(device)
-        return log_soft_assign_all(encoder, centers, Xt, self.alpha, device)
+        return log_q_of_inputs(self.autoencoder_.encoder, centers, Xt, self.alpha, device)
 
     def _inference_device(self) -> torch.device:
-        if self.device_.type == "cuda" and not torch.cuda.is_available():
-            return torch.device("cpu")
-        return self.device_
+        """Where the fitted encoder's weights are: inference never moves the fitted model
+        (after unpickling, a CUDA fit's weights are on the CPU, and predict runs there)."""
+        return next(self.autoencoder_.parameters()).device
 
     def _validated_and_scaled(self, X) -> tuple[torch.Tensor, np.ndarray]:
         """The scaled float32 tensor of a validated ``X`` (one copy), and that ``X``."""
@@ -619,8 +681,7 @@ array-like of shape (n_clusters, n_components), default="auto"
             Latent codes, of the same float dtype as ``X``.
         """
         Xt, X = self._validated_and_scaled(X)
-        device = self._inference_device()
-        Z = encode(self.autoencoder_.encoder.to(device), Xt, device)
+        Z = encode(self.autoencoder_.encoder, Xt, self._inference_device())
         return Z.cpu().numpy().astype(X.dtype, copy=False)
 
     def score(self, X, y=None) -> float:

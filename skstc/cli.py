@@ -11,22 +11,23 @@ import argparse
 import contextlib
 import csv
 import os
+import re
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import __version__
-from ._stc import GRAPH_INIT_MIN_CLUSTERS
 from ._stc import STCClustering as _STC
 from .datasets import DATASETS
 from .embeddings import EMBEDDINGS
 from .evaluation import METHODS
-
-_STC_CONSTRAINTS = _STC._parameter_constraints
+from .report import REPORT_FORMATS
 
 __all__ = ["main"]
 
@@ -48,19 +49,92 @@ def _cache_dir(args) -> str | None:
     return args.cache_dir or default_cache_dir()
 
 
-#: Options of the command that set the STCClustering parameter of the same name.
-_STC_OPTIONS = ("max_iter", "pretrain_epochs", "update_interval", "batch_size", "lr", "tol",
-                "neighbor_weight", "perplexity", "n_neighbors", "consistency_weight")
+#: STCClustering parameters that are not options of their own: the number of clusters
+#: (``--n-clusters``, or the data set's classes), ``--seed``, ``-v``/``-q``, deprecated names.
+_NOT_OPTIONS = frozenset({"n_clusters", "random_state", "verbose", "neighbor_weight"})
+
+
+def _parameter_help(doc: str | None) -> dict[str, str]:
+    """First sentence of each parameter's description in a numpydoc docstring."""
+    if not doc or "Parameters\n" not in doc:
+        return {}
+    section = re.split(r"\n\s*Parameters\n\s*-+\n", doc)[1]
+    section = re.split(r"\n\s*\n\s*\w[\w ]*\n\s*-+\n", section)[0]  # up to the next section
+    descriptions: dict[str, list[str]] = {}
+    for line in section.splitlines():
+        header = re.fullmatch(r" {4}(\w+) : .*", line)
+        if header:
+            descriptions[header.group(1)] = []
+        elif descriptions:
+            descriptions[next(reversed(descriptions))].append(line.strip())
+    out = {}
+    for name, lines in descriptions.items():
+        text = re.sub(r":\w+:`([^<`]*?)\s*(<[^>]*>)?`", r"\1", " ".join(lines))
+        text = text.replace("``", "").replace("%", "%%")
+        out[name] = re.split(r"(?<=[a-z)0-9])\.\s", text + " ", maxsplit=1)[0].rstrip(". ")
+    return out
+
+
+def _to_cli(value) -> str | None:
+    """A parameter value as the command line spells it (None: ``"none"``)."""
+    if value is None:
+        return "none"
+    if isinstance(value, tuple | list):
+        return ",".join(map(str, value))
+    return None if isinstance(value, np.ndarray) else str(value)
+
+
+def _int_tuple(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected integers separated by commas, got {text!r}") from None
+
+
+def _stc_options() -> Iterator[tuple[str, dict]]:
+    """``(parameter, add_argument keywords)`` of every STCClustering parameter the command
+    sets, derived once from the estimator: its constraints give the type or the choices,
+    its defaults the default, its docstring the help."""
+    defaults = _STC().get_params()
+    helps = _parameter_help(_STC.__doc__)
+    for name, constraints in _STC._parameter_constraints.items():
+        if name in _NOT_OPTIONS:
+            continue
+        default = _to_cli(defaults[name])
+        kwargs = {"dest": name, "default": default,
+                  "help": f"{helps.get(name, name)} (default: {default})"}
+        options = [c.options for c in constraints if isinstance(c, StrOptions) and not c.hidden]
+        intervals = [c for c in constraints if isinstance(c, Interval)]
+        if options:
+            kwargs["choices"] = sorted(options[0]) + (["none"] if None in constraints else [])
+        elif intervals:
+            kwargs["type"] = int if intervals[0].type is Integral else float
+        elif name == "hidden_dims":
+            kwargs.update(type=_int_tuple, metavar="W1,W2,...")
+        yield name, kwargs
+
+
+class _Renamed(argparse.Action):
+    """A renamed option: sets its new destination and says so once on stderr."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"skstc: warning: {option_string} was renamed --{self.dest.replace('_', '-')} "
+              "and will be removed in 0.2.0", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+#: Options renamed with their estimator parameter, still accepted for one release.
+_RENAMED_OPTIONS = {"--neighbor-weight": ("tsne_weight", float)}
 
 
 def _stc_params(args) -> dict:
-    """The STCClustering parameters the command line sets (others keep their defaults)."""
-    params = dict(init=args.init, device=args.device, precision=args.precision,
-                  guard=None if args.guard == "none" else args.guard,
-                  verbose=0 if args.quiet else args.verbose)
-    params.update({name: getattr(args, name) for name in _STC_OPTIONS
-                   if getattr(args, name) is not None})
-    return params
+    """The STCClustering parameters of the command line."""
+    params = {name: None if getattr(args, name) == "none" else getattr(args, name)
+              for name, _ in _stc_options()}
+    if isinstance(params["hidden_dims"], str):  # the default, as the help spells it
+        params["hidden_dims"] = _int_tuple(params["hidden_dims"])
+    return {**params, "verbose": 0 if args.quiet else args.verbose}
 
 
 def _cmd_run(args) -> int:
@@ -150,12 +224,12 @@ def _atomic_open(path: Path, mode: str = "w", **kwargs):
 def _cmd_cluster(args) -> int:
     from . import STCClustering
     from .embeddings import embed_cached
-    from .report import top_terms
+    from .report import render_report, top_terms
 
     path, out = Path(args.input), Path(args.output)
     report = Path(args.report) if args.report else None
-    if report is not None and report.suffix.lower() not in (".html", ".htm", ".png"):
-        raise CLIError(f"{report}: --report writes .html or .png files")
+    if report is not None and report.suffix.lower() not in REPORT_FORMATS:
+        raise CLIError(f"{report}: --report writes {', '.join(REPORT_FORMATS)} files")
     for target in (out, report):
         if target is not None:
             _check_writable(target)
@@ -178,7 +252,10 @@ def _cmd_cluster(args) -> int:
     _say(args, f"wrote {out}")
     terms = top_terms(texts, labels, args.top_terms, n_clusters=args.n_clusters)
     if report is not None:
-        _write_report(report, texts, labels, conf, stc, X, terms)
+        content = render_report(report.suffix, texts, labels, conf, estimator=stc, X=X,
+                                terms=terms)
+        with _atomic_open(report, "wb") as f:
+            f.write(content)
         _say(args, f"wrote {report}")
     sizes = np.bincount(labels, minlength=args.n_clusters)
     print(f"{'cluster':>7} {'size':>6}  top terms")
@@ -187,56 +264,16 @@ def _cmd_cluster(args) -> int:
     return 0
 
 
-def _write_report(path: Path, texts, labels, confidence, stc, X, terms) -> None:
-    from .report import report_figure, report_html
-
-    if path.suffix.lower() == ".png":
-        from .plotting import _pyplot
-
-        fig = report_figure(stc, X, labels)
-        with _atomic_open(path, "wb") as f:
-            fig.savefig(f, format="png", dpi=120)
-        _pyplot().close(fig)
-        return
-    page = report_html(texts, labels, confidence, estimator=stc, X=X, terms=terms,
-                       title=f"{len(texts)} texts in {stc.n_clusters} clusters")
-    with _atomic_open(path, encoding="utf-8") as f:
-        f.write(page)
-
-
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--embedding", choices=EMBEDDINGS, default="tfidf",
-                   help="text embedding (default: tfidf = TF-IDF + SVD(100) + L2)")
-    p.add_argument("--init", choices=sorted(_STC_CONSTRAINTS["init"][0].options),
-                   default="auto",
-                   help="initial centroids (default: auto = kmeans-graph from "
-                        f"{GRAPH_INIT_MIN_CLUSTERS} clusters on, kmeans below)")
-    p.add_argument("--max-iter", dest="max_iter", type=int, default=None)
-    p.add_argument("--pretrain-epochs", dest="pretrain_epochs", type=int, default=None)
-    p.add_argument("--neighbor-weight", dest="neighbor_weight", type=float, default=None,
-                   help="weight of the neighbor (t-SNE) term of the pretraining; "
-                        "0 = the paper's plain autoencoder")
-    p.add_argument("--perplexity", type=float, default=None,
-                   help="perplexity of the neighbor term")
-    p.add_argument("--n-neighbors", dest="n_neighbors", type=int, default=None,
-                   help="size of the k-nearest-neighbor graph of the self-training; "
-                        "0 = the paper's self-training")
-    p.add_argument("--consistency-weight", dest="consistency_weight", type=float,
-                   default=None, help="weight of the neighbor-consistency loss")
-    p.add_argument("--update-interval", dest="update_interval", type=int, default=None)
-    p.add_argument("--batch-size", dest="batch_size", type=int, default=None)
-    p.add_argument("--lr", type=float, default=None)
-    p.add_argument("--tol", type=float, default=None)
-    p.add_argument("--guard", choices=["auto", "silhouette", "none"], default="auto",
-                   help="silhouette: keep the self-training refresh whose labels have the "
-                        "best silhouette in the input, the start included; none: the last; "
-                        f"auto (default): silhouette below {GRAPH_INIT_MIN_CLUSTERS} "
-                        "clusters, none from there on")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    p.add_argument("--precision", default="auto",
-                   choices=sorted(_STC_CONSTRAINTS["precision"][0].options),
-                   help="arithmetic of the training passes (auto: bfloat16 where native)")
+                   help="text embedding (default: tfidf): " + "; ".join(
+                       f"{name} = {spec.description}" for name, spec in EMBEDDINGS.items()))
+    p.add_argument("--seed", type=int, default=0, help="random_state of every fit")
+    stc = p.add_argument_group("STCClustering parameters (see the estimator's docstring)")
+    for name, kwargs in _stc_options():
+        stc.add_argument("--" + name.replace("_", "-"), **kwargs)
+    for option, (dest, kind) in _RENAMED_OPTIONS.items():
+        stc.add_argument(option, dest=dest, type=kind, action=_Renamed, help=argparse.SUPPRESS)
     p.add_argument("--data-home", dest="data_home", default=None,
                    help="folder of the data sets (default: $SKSTC_DATA or ~/skstc_data)")
     p.add_argument("--cache-dir", dest="cache_dir", default=None,
@@ -271,8 +308,8 @@ def _parser() -> argparse.ArgumentParser:
     cl.add_argument("--encoding", default="utf-8",
                     help="encoding of the input file (default: utf-8; e.g. latin-1, cp1252)")
     cl.add_argument("--report", default=None, metavar="FILE",
-                    help="also write a report: .html (sizes, top terms, representative "
-                         "texts, map) or .png (map and sizes)")
+                    help="also write a report: " + "; ".join(
+                        f"{suffix} ({what})" for suffix, what in REPORT_FORMATS.items()))
     cl.add_argument("--top-terms", dest="top_terms", type=int, default=8)
     _add_common(cl)
     cl.set_defaults(func=_cmd_cluster)

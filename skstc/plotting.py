@@ -53,9 +53,9 @@ def plot_history(estimator, axes=None):
     epochs = np.arange(1, len(h["pretrain_loss"]) + 1)
     axes[0].plot(epochs, h["pretrain_loss"], marker="o")
     axes[0].set(title="pretraining", xlabel="epoch", ylabel="reconstruction MSE")
-    if h.get("pretrain_neighbor_loss"):
+    if h.get("pretrain_tsne_loss"):
         twin = axes[0].twinx()
-        twin.plot(epochs, h["pretrain_neighbor_loss"], marker="s", color="C3")
+        twin.plot(epochs, h["pretrain_tsne_loss"], marker="s", color="C3")
         twin.set_ylabel("neighbor KL", color="C3")
     axes[1].plot(h["iteration"], h["kl_loss"], marker="o", color="C1")
     axes[1].set(title="self-training", xlabel="step", ylabel="KL(P‖Q) after refresh of P")

@@ -64,13 +64,13 @@ def test_stc_beats_kmeans_on_stackoverflow_tfidf(needs_data):
     W = TfidfVectorizer(sublinear_tf=True).fit_transform(texts)
     X = normalize(TruncatedSVD(100, random_state=0).fit_transform(W)).astype(np.float32)
     km_acc = cluster_accuracy(y, KMeans(20, n_init=10, random_state=0).fit_predict(X))
-    stc = STCClustering(n_clusters=20, random_state=0).fit(X)
+    stc = STCClustering(n_clusters=20, guard="silhouette", random_state=0).fit(X)
     stc_acc, before_acc = (cluster_accuracy(y, stc.labels_),
                            cluster_accuracy(y, stc.init_labels_))
     print(f"k-means ACC {km_acc:.4f}  STC ACC {before_acc:.4f} -> {stc_acc:.4f}")
     assert stc_acc > km_acc
-    # the guard: keyword inputs lose ACC after the first refresh (75.9, 76.7, ... 75.0 at
-    # step 1500 without it); it keeps step 300 here, above the start
+    # the guard the user guide recommends for keyword inputs, which lose ACC after the
+    # first refresh (75.9, 76.7, ... 75.0 at step 1500 without it): it keeps step 300
     assert stc_acc >= before_acc
 
 
@@ -154,3 +154,14 @@ def test_trajectory_smoke(needs_data, tmp_path, capsys):
         assert len(row["labels"]) == 3 and len(row["labels"][0]) == 400
     assert trajectory.main(["--report", str(out)]) == 0
     assert capsys.readouterr().out.strip() == table.strip()
+
+
+def test_graph_smoke(capsys):
+    pytest.importorskip("pynndescent")
+    graph = _load("graph")
+    assert graph.main(["--inputs", "synthetic:1500", "--queries", "100"]) == 0
+    row = [line for line in capsys.readouterr().out.splitlines()
+           if line.startswith("| synthetic:1500")]
+    cells = [c.strip() for c in row[0].strip("|").split("|")]
+    assert cells[1] == "1,500 × 384" and float(cells[3]) == 1.0  # exact is exact
+    assert 0.5 < float(cells[5]) <= 1.0

@@ -123,14 +123,14 @@ def test_precision_option_rejects_unknown_values(capsys):
 def test_neighbor_options_reach_the_estimator():
     from skstc.cli import _parser, _stc_params
 
-    args = _parser().parse_args(["run", "--dataset", "tweet", "--neighbor-weight", "0",
+    args = _parser().parse_args(["run", "--dataset", "tweet", "--tsne-weight", "0",
                                  "--perplexity", "10", "--n-neighbors", "0",
                                  "--consistency-weight", "0.5"])
     stc = STCClustering(3, **_stc_params(args))
-    assert (stc.neighbor_weight, stc.perplexity) == (0.0, 10.0)
+    assert (stc.tsne_weight, stc.perplexity) == (0.0, 10.0)
     assert (stc.n_neighbors, stc.consistency_weight) == (0, 0.5)
     default = STCClustering(3, **_stc_params(_parser().parse_args(["run", "--dataset", "tweet"])))
-    for name in ("neighbor_weight", "n_neighbors", "consistency_weight"):
+    for name in ("tsne_weight", "n_neighbors", "consistency_weight"):
         assert getattr(default, name) == getattr(STCClustering(), name)
 
 
@@ -234,7 +234,7 @@ def test_cluster_report_rejects_other_formats(texts_file, tmp_path, capsys):
     argv = ["cluster", str(texts_file), "--n-clusters", "3", "-o", str(tmp_path / "o.csv"),
             "--report", str(tmp_path / "report.pdf")]
     assert main(argv) == 2
-    assert "--report writes .html or .png" in capsys.readouterr().err
+    assert "--report writes .html, .htm, .png files" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("tty", [True, False])
@@ -251,26 +251,63 @@ def test_progress_bars_on_a_terminal_only(texts_file, tmp_path, monkeypatch, cap
 
 
 @pytest.mark.parametrize(("option", "expected"), [
-    ([], "auto"), (["--guard", "silhouette"], "silhouette"), (["--guard", "none"], None)])
+    ([], None), (["--guard", "silhouette"], "silhouette"), (["--guard", "none"], None)])
 def test_guard_option_reaches_the_estimator(option, expected):
     from skstc.cli import _parser, _stc_params
 
     args = _parser().parse_args(["run", "--dataset", "tweet", *option])
     assert _stc_params(args)["guard"] == expected
-    assert STCClustering().guard == "auto"
+    assert STCClustering().guard is None
 
 
 def test_cluster_a_six_line_file_with_the_defaults(tmp_path, capsys):
-    # the default graph (10 neighbors) and perplexity (10) are cut to six rows with one
-    # warning; the guard keeps the two topics apart
+    # the default graph (10 neighbors) and perplexity (10) are cut to six rows in two
+    # clusters with one warning (2 neighbors: a complete graph would merge the topics)
     path = tmp_path / "six.txt"
     path.write_text("python list dict\nsql join index\npython pandas numpy\n"
                     "oracle sql query\nlambda tuple python\ndatabase schema table\n",
                     encoding="utf-8")
     out = tmp_path / "labels.csv"
-    with pytest.warns(UserWarning, match="6 samples.*n_neighbors=10 -> 5"):
+    with pytest.warns(UserWarning, match="6 samples.*n_neighbors=10 -> 2"):
         code = main(["cluster", str(path), "--n-clusters", "2", "-o", str(out), "--no-cache",
                      "--quiet", "--max-iter", "60", "--update-interval", "20"])
     assert code == 0
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 6 and {r["cluster"] for r in rows} == {"0", "1"}
+
+
+def test_every_estimator_parameter_is_an_option_with_its_default():
+    from skstc.cli import _NOT_OPTIONS, _parser, _stc_params
+
+    defaults = _stc_params(_parser().parse_args(["run", "--dataset", "tweet"]))
+    params = STCClustering().get_params()
+    assert set(defaults) == set(params) - _NOT_OPTIONS | {"verbose"}
+    assert all(defaults[name] == params[name] for name in set(params) - _NOT_OPTIONS)
+    args = _parser().parse_args(["run", "--dataset", "tweet", "--hidden-dims", "64,32",
+                                 "--scale", "none", "--alpha", "2", "--n-init", "3"])
+    got = _stc_params(args)
+    assert (got["hidden_dims"], got["scale"], got["alpha"], got["n_init"]) == ((64, 32), None,
+                                                                               2.0, 3)
+
+
+def test_option_help_comes_from_the_estimator_docstring(capsys):
+    with pytest.raises(SystemExit):
+        main(["cluster", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--n-neighbors N_NEIGHBORS Size of the k-nearest-neighbor graph" in out
+    assert "(default: 10)" in out and "--neighbor-weight" not in out
+
+
+def test_renamed_option_still_works_with_a_warning(capsys):
+    from skstc.cli import _parser, _stc_params
+
+    args = _parser().parse_args(["run", "--dataset", "tweet", "--neighbor-weight", "0.5"])
+    assert _stc_params(args)["tsne_weight"] == 0.5
+    assert "--neighbor-weight was renamed --tsne-weight" in capsys.readouterr().err
+
+
+def test_bad_hidden_dims_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--dataset", "tweet", "--hidden-dims", "64,x"])
+    assert exc.value.code == 2
+    assert "expected integers separated by commas" in capsys.readouterr().err

@@ -8,13 +8,13 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import NearestNeighbors
 
-from skstc import STCClustering, _graph
-from skstc._graph import knn_graph, neighbor_mean
+from skstc import STCClustering, _chunks
+from skstc._graph import graph_mean, knn_graph
 
 
 @pytest.mark.parametrize("block_entries", [2**25, 7 * 50])
 def test_knn_graph_matches_sklearn(block_entries, monkeypatch):
-    monkeypatch.setattr(_graph, "_BLOCK_ENTRIES", block_entries)  # several blocks
+    monkeypatch.setattr(_chunks, "GRAPH_BLOCK_ENTRIES", block_entries)  # several blocks
     X = np.random.RandomState(0).randn(50, 6).astype(np.float32)
     got = knn_graph(torch.from_numpy(X), 5, torch.device("cpu")).numpy()
     want = NearestNeighbors(n_neighbors=6).fit(X).kneighbors(X, return_distance=False)[:, 1:]
@@ -43,11 +43,11 @@ def test_knn_graph_candidates():
         assert set(got[i]) == {others[j] for j in np.argsort(d)[:3]}
 
 
-def test_neighbor_mean(monkeypatch):
-    monkeypatch.setattr(_graph, "_BLOCK_ENTRIES", 4)
+def test_graph_mean(monkeypatch):
+    monkeypatch.setattr(_chunks, "GRAPH_BLOCK_ENTRIES", 4)
     values = torch.arange(12.0).reshape(4, 3)
     neighbors = torch.tensor([[1], [0], [3], [0]])
-    got = neighbor_mean(values, neighbors)
+    got = graph_mean(values, neighbors)
     want = torch.stack([(values[i] + values[neighbors[i, 0]]) / 2 for i in range(4)])
     torch.testing.assert_close(got, want)
 
@@ -75,13 +75,16 @@ def test_neighbor_candidates_subsample_above_the_limit(blobs, monkeypatch):
     assert adjusted_rand_score(blobs[1], stc.labels_) > 0.9
 
 
-@pytest.mark.parametrize("n_neighbors", [300, 1000])
-def test_n_neighbors_is_truncated_to_the_other_samples(blobs, n_neighbors):
-    # as umap-learn does: one warning, and the fit of n_neighbors = n_samples - 1
+@pytest.mark.parametrize(("n_clusters", "n_neighbors", "cut"),
+                         [(4, 300, 74), (4, 1000, 74), (1, 1000, 299)])
+def test_n_neighbors_is_cut_to_an_average_cluster(blobs, n_clusters, n_neighbors, cut):
+    # one warning, and the fit of n_neighbors = n_samples // n_clusters - 1: the neighbors
+    # a sample can have inside a cluster of average size (at most n_samples - 1)
     X, _ = blobs
-    with pytest.warns(UserWarning, match=f"300 samples.*: n_neighbors={n_neighbors} -> 299"):
-        big = STCClustering(4, **small_params(n_neighbors=n_neighbors, max_iter=20)).fit(X)
-    exact = STCClustering(4, **small_params(n_neighbors=299, max_iter=20)).fit(X)
+    with pytest.warns(UserWarning, match=f"300 samples.*: n_neighbors={n_neighbors} -> {cut}"):
+        big = STCClustering(n_clusters, **small_params(n_neighbors=n_neighbors, max_iter=20))
+        big.fit(X)
+    exact = STCClustering(n_clusters, **small_params(n_neighbors=cut, max_iter=20)).fit(X)
     np.testing.assert_array_equal(big.labels_, exact.labels_)
     np.testing.assert_array_equal(big.cluster_centers_, exact.cluster_centers_)
 
@@ -95,3 +98,49 @@ def test_modularity_of_a_partition_on_the_knn_graph():
     assert modularity(by_group, neighbors) == pytest.approx(0.5)
     assert modularity(torch.zeros(6, dtype=torch.long), neighbors) == pytest.approx(0.0)
     assert modularity(torch.tensor([0, 1, 0, 1, 0, 1]), neighbors) < 0
+
+
+def test_nndescent_graph_is_close_to_exact():
+    pytest.importorskip("pynndescent")
+    from skstc._graph import nndescent_knn_graph
+
+    X = torch.from_numpy(make_blobs(1500, n_features=16, centers=6, random_state=0)[0]
+                         .astype(np.float32))
+    exact = knn_graph(X, 10, torch.device("cpu")).numpy()
+    approx = nndescent_knn_graph(X, 10, random_state=0).numpy()
+    assert approx.shape == (1500, 10) and approx.dtype == np.int64
+    assert not (approx == np.arange(1500)[:, None]).any()  # never a row's own neighbor
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(approx, exact)])
+    assert recall > 0.95
+    np.testing.assert_array_equal(nndescent_knn_graph(X, 10, random_state=0).numpy(), approx)
+
+
+def test_knn_algorithm_auto_is_exact_up_to_the_threshold(blobs, monkeypatch):
+    pytest.importorskip("pynndescent")
+    from skstc import _stc
+
+    calls = []
+    real = _stc.nndescent_knn_graph
+    monkeypatch.setattr(_stc, "nndescent_knn_graph",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    X, y = blobs
+    STCClustering(4, **small_params(max_iter=20)).fit(X)
+    assert not calls  # 300 samples: exact
+    monkeypatch.setattr(STCClustering, "_exact_graph_max_samples", 100)
+    stc = STCClustering(4, **small_params()).fit(X)
+    assert calls == [1] and adjusted_rand_score(y, stc.labels_) > 0.9
+    again = STCClustering(4, **small_params(knn_algorithm="nndescent")).fit(X)
+    np.testing.assert_array_equal(again.labels_, stc.labels_)  # reproducible
+
+
+def test_nndescent_without_pynndescent_fails_before_training(blobs, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pynndescent", None)  # import fails
+    X, _ = blobs
+    stc = STCClustering(4, **small_params(knn_algorithm="nndescent"))
+    with pytest.raises(ImportError, match=r"skstc\[fast\]"):
+        stc.fit(X)
+    assert not hasattr(stc, "labels_")
+    monkeypatch.setattr(STCClustering, "_exact_graph_max_samples", 100)
+    STCClustering(4, **small_params(max_iter=10)).fit(X)  # "auto" falls back to exact

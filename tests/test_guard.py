@@ -45,25 +45,28 @@ def test_self_train_restores_the_best_refresh():
                          tol=0.0, batch_size=64, lr=1e-2, device=torch.device("cpu"),
                          generator=torch.Generator().manual_seed(0), guard=guard,
                          on_refresh=lambda it, labels: seen.setdefault(it, labels.clone()))
-        return (*out, encoder, centers)
+        return out.n_iter, out.history, out.labels, encoder, centers, out
 
     scores = iter([0.1, 0.5, 0.2, 0.5 - 1e-9])
-    n_iter, history, labels, encoder, centers = run(lambda labels: next(scores))
+    n_iter, history, labels, encoder, centers, out = run(lambda labels: next(scores))
     assert n_iter == 60 and history["guard_score"] == [0.1, 0.5, 0.2, 0.5 - 1e-9]
-    assert torch.equal(labels, seen[20])
+    assert torch.equal(labels, seen[20]) and out.best_iter == 20
+    assert torch.equal(out.init_labels, seen[0])
     seen.clear()
-    _, plain_history, plain_labels, plain_encoder, _ = run(None)
+    _, plain_history, plain_labels, plain_encoder, _, plain = run(None)
     assert "guard_score" not in plain_history and torch.equal(plain_labels, seen[60])
+    assert plain.best_iter == 60 and torch.equal(plain.init_labels, seen[0])
     with torch.no_grad():
-        from skstc._training import log_soft_assign_all
+        from skstc._training import log_q_of_inputs
 
-        again = log_soft_assign_all(encoder, centers.detach(), Xt, 1.0, torch.device("cpu"))
+        again = log_q_of_inputs(encoder, centers.detach(), Xt, 1.0, torch.device("cpu"))
     assert torch.equal(again.argmax(1), labels)  # the restored model gives those labels
 
 
 def test_ties_keep_the_later_refresh():
     X, _ = make_blobs(120, n_features=4, centers=2, random_state=0)
-    stc = STCClustering(2, **small_params(max_iter=40, update_interval=20)).fit(X)
+    stc = STCClustering(2, **small_params(max_iter=40, update_interval=20, guard="silhouette"))
+    stc.fit(X)
     scores = stc.history_["guard_score"]
     assert len(scores) == len(stc.history_["iteration"])
     best = max(scores)
@@ -89,19 +92,16 @@ def test_guard_keeps_the_start_when_self_training_collapses():
 def test_guard_changes_nothing_before_the_choice(blobs):
     # the guard draws no random numbers: both fits follow the same trajectory
     X, _ = blobs
-    a = STCClustering(4, **small_params()).fit(X)
+    a = STCClustering(4, **small_params(guard="silhouette")).fit(X)
     b = STCClustering(4, **small_params(guard=None)).fit(X)
     assert a.history_["kl_loss"] == b.history_["kl_loss"]
     if a.best_iter_ == a.n_iter_:
         np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
 
 
-@pytest.mark.parametrize(("n_clusters", "guarded"), [(49, True), (50, False)])
-def test_auto_guards_below_50_clusters(n_clusters, guarded):
-    # as init="auto": many clusters keep the last refresh
-    X, _ = make_blobs(300, n_features=12, centers=n_clusters, random_state=0)
-    params = small_params(max_iter=20, update_interval=10, pretrain_epochs=2, n_init=1)
-    stc = STCClustering(n_clusters, **params).fit(X)
-    assert ("guard_score" in stc.history_) is guarded
-    named = STCClustering(n_clusters, **{**params, "guard": "silhouette" if guarded else None})
-    np.testing.assert_array_equal(stc.labels_, named.fit(X).labels_)
+def test_the_default_keeps_the_last_refresh(blobs):
+    # guard=None, the default: the paper's self-training, no score computed
+    X, _ = blobs
+    stc = STCClustering(4, **small_params(max_iter=40, tol=0.0)).fit(X)
+    assert STCClustering().guard is None
+    assert "guard_score" not in stc.history_ and stc.best_iter_ == stc.n_iter_ == 40

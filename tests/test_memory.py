@@ -25,7 +25,7 @@ def test_soft_assignments_of_the_whole_data_are_computed_in_chunks(monkeypatch):
     """Q of n rows never builds the (n, k, d) difference tensor in one piece."""
     import torch
 
-    from skstc import _training
+    from skstc import _chunks, _training
 
     seen = []
     original = _training.log_soft_assignment
@@ -42,7 +42,7 @@ def test_soft_assignments_of_the_whole_data_are_computed_in_chunks(monkeypatch):
     ).fit(X)
     seen.clear()
     proba = stc.predict_proba(X)
-    assert max(seen) <= _training.INFERENCE_BATCH < len(X)
+    assert max(seen) <= _chunks.INFERENCE_ROWS < len(X)
     assert sum(seen) == len(X)
     np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
     Z = torch.from_numpy(stc.transform(X))

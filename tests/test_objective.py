@@ -1,20 +1,20 @@
-"""The torch maths of skstc._nn: Student-t Q, target P, affinities and the neighbor terms."""
+"""The maths of skstc._objective: Student-t Q, target P, the t-SNE term and the consistency term."""
 
 import numpy as np
 import pytest
 import torch
 from scipy.stats import entropy
 
-from skstc._nn import (
+from skstc._objective import (
     conditional_affinities,
-    input_affinities,
+    consistency_loss,
+    kl_divergence,
     log_soft_assignment,
-    neighbor_disagreement,
-    neighbor_kl,
     soft_assignment,
     target_distribution,
+    tsne_affinities,
+    tsne_kl,
 )
-from skstc._training import kl_divergence
 
 
 @pytest.mark.parametrize("alpha", [0.5, 1.0, 3.0])
@@ -64,9 +64,9 @@ def test_conditional_affinities_have_the_requested_perplexity(perplexity):
     np.testing.assert_allclose(np.exp(entropy(p, axis=1)), perplexity, rtol=1e-4)
 
 
-def test_input_affinities_are_a_symmetric_distribution_over_pairs():
+def test_tsne_affinities_are_a_symmetric_distribution_over_pairs():
     x = torch.from_numpy(np.random.RandomState(4).randn(40, 5))
-    p = input_affinities(x, 30.0).numpy()  # perplexity clipped to (40 - 1) / 3
+    p = tsne_affinities(x, 30.0).numpy()  # perplexity clipped to (40 - 1) / 3
     np.testing.assert_allclose(p, p.T)
     np.testing.assert_allclose(p.sum(), 1.0, rtol=1e-10)
     assert np.all(np.diag(p) == 0.0) and np.all(p >= 0.0)
@@ -76,7 +76,7 @@ def test_input_affinities_are_a_symmetric_distribution_over_pairs():
 
 
 @pytest.mark.parametrize("alpha", [1.0, 4.0])
-def test_neighbor_kl_matches_numpy_reference(alpha):
+def test_tsne_kl_matches_numpy_reference(alpha):
     rng = np.random.RandomState(5)
     p = rng.rand(9, 9)
     p = p + p.T
@@ -89,15 +89,15 @@ def test_neighbor_kl_matches_numpy_reference(alpha):
     q /= q.sum()
     off = ~np.eye(9, dtype=bool)
     ref = np.sum(p[off] * np.log(p[off] / q[off]))
-    got = neighbor_kl(torch.from_numpy(p), torch.from_numpy(z), alpha)
+    got = tsne_kl(torch.from_numpy(p), torch.from_numpy(z), alpha)
     np.testing.assert_allclose(float(got), ref, rtol=1e-10)
 
 
-def test_neighbor_disagreement_matches_reference():
+def test_consistency_loss_matches_reference():
     q = torch.softmax(torch.randn(6, 4, generator=torch.Generator().manual_seed(0)), 1)
     r = torch.softmax(torch.randn(6, 4, generator=torch.Generator().manual_seed(1)), 1)
     want = -torch.log((q * r).sum(1)).mean()
-    torch.testing.assert_close(neighbor_disagreement(q.log(), r.log()), want)
+    torch.testing.assert_close(consistency_loss(q.log(), r.log()), want)
 
 
 def test_conditional_affinities_of_duplicate_and_far_rows_are_finite():

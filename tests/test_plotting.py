@@ -27,7 +27,7 @@ def test_plot_history_draws_the_three_curves(fitted, tmp_path):
     np.testing.assert_allclose(axes[1].lines[0].get_ydata(), stc.history_["kl_loss"])
     assert axes[0].get_ylabel() == "reconstruction MSE"
     (twin,) = [a for a in axes[0].figure.axes if a not in axes]
-    nb = stc.history_["pretrain_neighbor_loss"]
+    nb = stc.history_["pretrain_tsne_loss"]
     np.testing.assert_allclose(twin.lines[0].get_ydata(), nb)
     assert "tol" in axes[2].get_legend().get_texts()[0].get_text()
     axes[0].figure.savefig(tmp_path / "history.png")
@@ -37,7 +37,7 @@ def test_plot_history_draws_the_three_curves(fitted, tmp_path):
 
 def test_plot_history_without_neighbor_term_has_one_pretraining_curve(blobs):
     X, _ = blobs
-    stc = STCClustering(4, **small_params(neighbor_weight=0.0, max_iter=20)).fit(X)
+    stc = STCClustering(4, **small_params(tsne_weight=0.0, max_iter=20)).fit(X)
     axes = plot_history(stc)
     assert len(axes[0].figure.axes) == 3
     plt.close("all")

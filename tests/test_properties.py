@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from skstc import STCClustering
-from skstc._nn import log_soft_assignment, target_distribution
-from skstc._training import kl_divergence
+from skstc._objective import kl_divergence, log_soft_assignment, target_distribution
 
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=64)
 

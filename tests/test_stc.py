@@ -32,12 +32,12 @@ def test_kl_decreases_during_self_training(blobs):
     assert stc.history_["pretrain_loss"][-1] < stc.history_["pretrain_loss"][0]
 
 
-def test_neighbor_weight_zero_is_the_plain_autoencoder(blobs):
+def test_tsne_weight_zero_is_the_plain_autoencoder(blobs):
     X, _ = blobs
-    plain = STCClustering(4, **small_params(neighbor_weight=0.0)).fit(X)
-    assert plain.history_["pretrain_neighbor_loss"] == []
+    plain = STCClustering(4, **small_params(tsne_weight=0.0)).fit(X)
+    assert plain.history_["pretrain_tsne_loss"] == []
     with_term = STCClustering(4, **small_params()).fit(X)
-    nb = with_term.history_["pretrain_neighbor_loss"]
+    nb = with_term.history_["pretrain_tsne_loss"]
     assert len(nb) == 15 and nb[-1] < nb[0]
     assert plain.history_["pretrain_loss"] != with_term.history_["pretrain_loss"]
 
@@ -48,9 +48,10 @@ def test_neighbor_term_with_tiny_batches():
     stc = STCClustering(
         2, **small_params(batch_size=3, pretrain_epochs=2, max_iter=4, n_neighbors=3)
     )
-    with pytest.warns(UserWarning, match=r"batches of 3\): perplexity=10 -> 0.667"):
+    with pytest.warns(UserWarning,
+                      match=r"batches of 3\): n_neighbors=3 -> 2, perplexity=10 -> 0.667"):
         stc.fit(X)
-    assert np.isfinite(stc.history_["pretrain_neighbor_loss"]).all()
+    assert np.isfinite(stc.history_["pretrain_tsne_loss"]).all()
     assert np.isfinite(stc.transform(X)).all()
 
 
@@ -72,7 +73,7 @@ def test_fit_recovers_blobs_and_attributes(blobs):
     assert stc.init_labels_.shape == (300,)
     assert 0 < stc.n_iter_ <= 120
     assert set(stc.history_) >= {
-        "pretrain_loss", "pretrain_neighbor_loss", "iteration", "kl_loss", "delta_label",
+        "pretrain_loss", "pretrain_tsne_loss", "iteration", "kl_loss", "delta_label",
         "n_empty_clusters", "time",
     }
     assert list(stc.get_feature_names_out()) == [f"stcclustering{i}" for i in range(4)]
@@ -226,11 +227,11 @@ def test_verbose_logs_phases(blobs, capsys):
 
 def test_paper_parameters_switch_every_addition_off(blobs):
     X, _ = blobs
-    stc = STCClustering(4, **small_params(neighbor_weight=0, n_neighbors=0)).fit(X)
-    assert stc.history_["pretrain_neighbor_loss"] == []
+    stc = STCClustering(4, **small_params(tsne_weight=0, n_neighbors=0)).fit(X)
+    assert stc.history_["pretrain_tsne_loss"] == []
     # the consistency weight is unused without a graph
     same = STCClustering(
-        4, **small_params(neighbor_weight=0, n_neighbors=0, consistency_weight=5.0)
+        4, **small_params(tsne_weight=0, n_neighbors=0, consistency_weight=5.0)
     ).fit(X)
     np.testing.assert_array_equal(stc.labels_, same.labels_)
 
@@ -269,9 +270,11 @@ def test_tiny_inputs_fit_with_the_default_graph(n_samples):
     X = np.random.RandomState(0).normal(size=(n_samples, 6)).astype(np.float32)
     stc = STCClustering(2, hidden_dims=(8,), n_components=2, pretrain_epochs=2, max_iter=4,
                         update_interval=2, n_init=1, random_state=0)
-    tsne = "the in-batch t-SNE term is off" if n_samples == 2 else "perplexity=10 -> "
+    # a sample keeps the neighbors of a cluster of average size: n_samples // 2 - 1
+    tsne = ("the kNN graph is off, the in-batch t-SNE term is off" if n_samples == 2
+            else "perplexity=10 -> ")
     with pytest.warns(UserWarning, match=rf"\({n_samples} samples, batches of {n_samples}\): "
-                      f"n_neighbors=10 -> {n_samples - 1}, {tsne}") as record:
+                      f"n_neighbors=10 -> {n_samples // 2 - 1}, {tsne}") as record:
         labels = stc.fit_predict(X)
     assert sum("cut to the input" in str(w.message) for w in record) == 1
     assert labels.shape == (n_samples,)
@@ -290,4 +293,51 @@ def test_inputs_the_defaults_fit_give_no_warning(blobs):
     X, _ = blobs
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        STCClustering(4, **small_params(batch_size=256, max_iter=10)).fit(X[:40])
+        STCClustering(4, **small_params(batch_size=256, max_iter=10)).fit(X[:44])
+
+
+def test_neighbor_weight_is_a_deprecated_alias_of_tsne_weight(blobs):
+    X, _ = blobs
+    new = STCClustering(4, **small_params(tsne_weight=0.5)).fit(X)
+    old = STCClustering(4, **small_params(neighbor_weight=0.5))
+    with pytest.warns(FutureWarning, match="neighbor_weight was renamed tsne_weight") as record:
+        old.fit(X)
+    assert record[0].filename == __file__  # the warning points at the caller
+    np.testing.assert_array_equal(old.labels_, new.labels_)
+    assert old.history_["pretrain_tsne_loss"] == new.history_["pretrain_tsne_loss"]
+    assert clone(old).neighbor_weight == 0.5  # still a parameter for one release
+    with pytest.raises(ValueError, match="neighbor_weight"):
+        STCClustering(4, **small_params(neighbor_weight=-1.0)).fit(X)
+
+
+def test_renamed_history_key_still_reads_with_a_warning(blobs):
+    X, _ = blobs
+    stc = STCClustering(4, **small_params(max_iter=20)).fit(X)
+    with pytest.warns(FutureWarning, match=r"renamed history_\['pretrain_tsne_loss'\]"):
+        old = stc.history_["pretrain_neighbor_loss"]
+    assert old == stc.history_["pretrain_tsne_loss"]
+    assert "pretrain_neighbor_loss" not in stc.history_
+    with pytest.raises(KeyError):
+        stc.history_["no_such_key"]
+    assert pickle.loads(pickle.dumps(stc)).history_ == stc.history_
+
+
+def test_init_labels_are_the_first_refresh_of_self_training(blobs):
+    # the labels of the initial centroids, computed once by the first refresh of P
+    X, _ = blobs
+    stc = STCClustering(4, **small_params(max_iter=0)).fit(X)
+    np.testing.assert_array_equal(stc.init_labels_, stc.labels_)
+    assert stc.n_iter_ == stc.best_iter_ == 0
+    assert list(stc.history_["time"]) == ["pretrain", "graph", "init", "self_train"]
+
+
+def test_inference_never_moves_the_fitted_model(blobs):
+    # a model whose weights are not where it was trained (a CUDA fit unpickled on the
+    # CPU of a GPU machine) predicts where its weights are and is left as it was
+    X, _ = blobs
+    stc = STCClustering(4, **small_params(max_iter=20)).fit(X)
+    labels = stc.predict(X)
+    stc.device_ = torch.device("meta")  # any device other than the weights'
+    np.testing.assert_array_equal(stc.predict(X), labels)
+    stc.transform(X), stc.predict_proba(X), stc.score(X)
+    assert {p.device.type for p in stc.autoencoder_.parameters()} == {"cpu"}

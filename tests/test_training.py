@@ -24,9 +24,9 @@ def test_neighbor_term_keeps_clusters_apart_in_the_codes():
                 ae = AutoEncoder(30, (64,), 2)
             losses = pretrain_autoencoder(
                 ae, Xt, epochs=30, batch_size=128, lr=1e-3, device=torch.device("cpu"),
-                generator=torch.Generator().manual_seed(seed), neighbor_weight=weight,
+                generator=torch.Generator().manual_seed(seed), tsne_weight=weight,
             )
-            assert len(losses["neighbor"]) == (30 if weight else 0)
+            assert len(losses["tsne"]) == (30 if weight else 0)
             Z = encode(ae.encoder, Xt, torch.device("cpu")).numpy()
             labels = KMeans(10, n_init=3, random_state=0).fit_predict(Z)
             ari[weight].append(adjusted_rand_score(y, labels))
@@ -91,12 +91,27 @@ def test_self_training_steps_encode_the_batch_only_and_neighbors_agree():
             torch.manual_seed(0)
             encoder = _RowCounter(AutoEncoder(8, (16,), 2).encoder)
         centers = torch.nn.Parameter(torch.tensor([[-1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]))
-        _, _, labels = self_train(
+        labels = self_train(
             encoder, centers, Xt, alpha=1.0, max_iter=60, update_interval=20, tol=0.0,
             batch_size=64, lr=1e-2, device=torch.device("cpu"),
             generator=torch.Generator().manual_seed(0), neighbors=neighbors,
             consistency_weight=weight,
-        )
+        ).labels
         assert len(encoder.rows) == 60 and max(encoder.rows) <= 64
         agreement[weight] = float((labels[neighbors] == labels[:, None]).float().mean())
     assert agreement[5.0] > agreement[0.0]
+
+
+def test_a_new_init_is_one_registry_entry(monkeypatch):
+    # an entry of INITS is an `init` of the estimator; its constraints derive from INITS
+    # at import, which the second patch redoes
+    from skstc import STCClustering, _stc, _training
+
+    spec = _training.InitSpec(lambda Z, X, neighbors: -Z)  # k-means on the mirrored codes
+    monkeypatch.setitem(_training.INITS, "kmeans-mirrored", spec)
+    monkeypatch.setitem(STCClustering._parameter_constraints, "init", [
+        _stc.StrOptions({"auto", *_training.INITS}), "array-like"])
+    X, y = make_blobs(200, n_features=6, centers=3, random_state=0)
+    stc = STCClustering(3, hidden_dims=(16,), n_components=3, pretrain_epochs=5, max_iter=0,
+                        init="kmeans-mirrored", random_state=0).fit(X)
+    assert adjusted_rand_score(y, stc.init_labels_) > 0.9
