@@ -530,12 +530,14 @@ array-like of shape (n_clusters, n_components), default="auto"
 
     def _knn_method(self, n_samples: int) -> str:
         """``knn_algorithm`` with ``"auto"`` resolved (see the class docstring); an
-        ImportError now, before any training, when nndescent is asked for but missing."""
-        if not have_pynndescent(required=self.knn_algorithm == "nndescent"):
+        ImportError now, before any training, when nndescent is asked for but missing.
+        pynndescent (seconds to import) is imported only where nndescent may run."""
+        if self.knn_algorithm == "exact" or (
+                self.knn_algorithm == "auto" and n_samples <= self._exact_graph_max_samples):
             return "exact"
-        if self.knn_algorithm == "auto":
-            return "exact" if n_samples <= self._exact_graph_max_samples else "nndescent"
-        return self.knn_algorithm
+        if have_pynndescent(required=self.knn_algorithm == "nndescent"):
+            return "nndescent"
+        return "exact"
 
     def _build_graph(self, run: _Fit) -> torch.Tensor | None:
         """Phase 2: the kNN graph of the scaled input (None when ``n_neighbors`` is 0)."""

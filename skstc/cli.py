@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import functools
 import os
 import re
 import sys
@@ -92,10 +93,15 @@ def _int_tuple(text: str) -> tuple[int, ...]:
             f"expected integers separated by commas, got {text!r}") from None
 
 
-def _stc_options() -> Iterator[tuple[str, dict]]:
+@functools.cache
+def _stc_options() -> tuple[tuple[str, dict], ...]:
     """``(parameter, add_argument keywords)`` of every STCClustering parameter the command
     sets, derived once from the estimator: its constraints give the type or the choices,
-    its defaults the default, its docstring the help."""
+    its defaults the default (argparse converts it with the type), its docstring the help."""
+    return tuple(_derived_options())
+
+
+def _derived_options() -> Iterator[tuple[str, dict]]:
     defaults = _STC().get_params()
     helps = _parameter_help(_STC.__doc__)
     for name, constraints in _STC._parameter_constraints.items():
@@ -132,8 +138,6 @@ def _stc_params(args) -> dict:
     """The STCClustering parameters of the command line."""
     params = {name: None if getattr(args, name) == "none" else getattr(args, name)
               for name, _ in _stc_options()}
-    if isinstance(params["hidden_dims"], str):  # the default, as the help spells it
-        params["hidden_dims"] = _int_tuple(params["hidden_dims"])
     return {**params, "verbose": 0 if args.quiet else args.verbose}
 
 

@@ -56,7 +56,7 @@ def plot_history(estimator, axes=None):
     if h.get("pretrain_tsne_loss"):
         twin = axes[0].twinx()
         twin.plot(epochs, h["pretrain_tsne_loss"], marker="s", color="C3")
-        twin.set_ylabel("neighbor KL", color="C3")
+        twin.set_ylabel("t-SNE KL", color="C3")
     axes[1].plot(h["iteration"], h["kl_loss"], marker="o", color="C1")
     axes[1].set(title="self-training", xlabel="step", ylabel="KL(P‖Q) after refresh of P")
     delta = np.asarray(h["delta_label"], dtype=float)

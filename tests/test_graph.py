@@ -144,3 +144,15 @@ def test_nndescent_without_pynndescent_fails_before_training(blobs, monkeypatch)
     assert not hasattr(stc, "labels_")
     monkeypatch.setattr(STCClustering, "_exact_graph_max_samples", 100)
     STCClustering(4, **small_params(max_iter=10)).fit(X)  # "auto" falls back to exact
+
+
+def test_exact_graphs_do_not_import_pynndescent(blobs, monkeypatch):
+    # importing pynndescent (numba) takes seconds: only fits that may use it pay that
+    from skstc import _stc
+
+    asked = []
+    monkeypatch.setattr(_stc, "have_pynndescent", lambda required=False: asked.append(1))
+    X, _ = blobs
+    STCClustering(4, **small_params(max_iter=10)).fit(X)  # "auto", 300 samples
+    STCClustering(4, **small_params(max_iter=10, knn_algorithm="exact")).fit(X)
+    assert not asked
