@@ -32,12 +32,14 @@ __all__ = [
     "load_tweet",
     "load_googlenews",
     "load_agnews",
+    "load_clinc150",
     "DATASETS",
     "SOURCES",
 ]
 
 _STC2 = "https://raw.githubusercontent.com/jacoxu/STC2/34a28c5a8cf2d6e1db300d32f271f6522db3bde5"
 _GSDMM = "https://raw.githubusercontent.com/jackyin12/GSDMM/1b344d9de28faee43ec0df0c3cf7ea57737fe14e"
+_VAG = "https://raw.githubusercontent.com/shaoyijia/VAG/a8a2161af3ed2c512e57d04ba569d2c9ffa3ede0"
 _RAKIB = (
     "https://raw.githubusercontent.com/rashadulrakib/short-text-clustering-enhancement/"
     "f363b66e6fd51f9dd1db679d2a9ce55538ab9868"
@@ -51,7 +53,7 @@ class _Spec:
     labels_sha256: str
     n_samples: int
     n_classes: int
-    source: str  # format of the public source: "stc2", "gsdmm" or "tsv"
+    source: str  # format of the public source: "stc2", "gsdmm", "tsv" or "clinc"
     urls: tuple[str, ...]
     label_names: dict[int, str] = field(default_factory=dict)
     description: str = ""
@@ -132,6 +134,14 @@ DATASETS: dict[str, _Spec] = {
         _names("World", "Sports", "Business", "Sci/Tech"),
         "8,000 AG News title + description texts in 4 classes (Rakib et al., 2020).",
     ),
+    "clinc150": _Spec(
+        "clinc150",
+        "259d244d8fde8169c5c7d87fb7dd63a7edd167f6ca7a5ba18086b559abd622c6",
+        "8d9bdd028482970b1b44424f3edb81a951d2e3bd3bc52f315f9a6d5f51556370",
+        22_500, 150, "clinc", (f"{_VAG}/data/clinc150/data_full.json",), {},
+        "22,500 in-scope requests to a voice assistant in 150 intents, 150 each "
+        "(CLINC150, Larson et al., 2019).",
+    ),
 }
 
 #: Public source of each data set (what ``download_if_missing`` fetches).
@@ -189,9 +199,21 @@ def _fetch(url: str) -> bytes:
         return response.read()
 
 
+def _clinc_pairs(raw: bytes) -> tuple[list[tuple[str, str]], list[str]]:
+    """(text, label id) of the in-scope train, val and test queries of CLINC150's
+    ``data_full.json``, ids 1..150 in alphabetical order of the intents; and the intents."""
+    splits = json.loads(raw)
+    rows = [row for split in ("train", "val", "test") for row in splits[split]]
+    intents = sorted({intent for _, intent in rows})
+    ids = {intent: str(i + 1) for i, intent in enumerate(intents)}
+    return [(text, ids[intent]) for text, intent in rows], intents
+
+
 def _download(spec: _Spec, folder: Path) -> None:
-    """Fetch the public source files and write ``texts.txt`` / ``labels.txt``."""
+    """Fetch the public source files and write ``texts.txt`` / ``labels.txt`` (and
+    ``label_names.txt`` where the source names its classes)."""
     raw = [_fetch(url) for url in spec.urls]
+    names = None
     if spec.source == "stc2":
         texts = raw[0].removeprefix(b"\xef\xbb\xbf")
         labels = raw[1]
@@ -199,7 +221,9 @@ def _download(spec: _Spec, folder: Path) -> None:
         lines = raw[0].decode("utf-8").split("\n")
         if lines and lines[-1] == "":
             lines.pop()
-        if spec.source == "gsdmm":
+        if spec.source == "clinc":
+            pairs, names = _clinc_pairs(raw[0])
+        elif spec.source == "gsdmm":
             rows = [json.loads(line) for line in lines]
             pairs = [(r["text"], str(r["cluster"])) for r in rows]
         else:  # "tsv": label<TAB>text
@@ -211,6 +235,19 @@ def _download(spec: _Spec, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "texts.txt").write_bytes(texts)
     (folder / "labels.txt").write_bytes(labels)
+    if names is not None:
+        lines = "".join(f"{i + 1}\t{name}\n" for i, name in enumerate(names))
+        (folder / "label_names.txt").write_text(lines, encoding="utf-8")
+
+
+def _label_names(spec: _Spec, folder: Path) -> dict[int, str]:
+    """Class names by original id: the spec's, else those of ``label_names.txt``
+    (``id<TAB>name`` lines) when the folder has one."""
+    path = folder / "label_names.txt"
+    if spec.label_names or not path.is_file():
+        return spec.label_names
+    pairs = (line.split("\t", 1) for line in path.read_text(encoding="utf-8").splitlines())
+    return {int(i): name for i, name in pairs}
 
 
 def load_dataset(
@@ -226,8 +263,8 @@ def load_dataset(
     ----------
     name : str
         One of ``"stackoverflow"``, ``"searchsnippets"``, ``"biomedical"``, ``"tweet"``,
-        ``"googlenews-TS"``, ``"googlenews-T"``, ``"googlenews-S"``, ``"agnews"``
-        (``"googlenews"`` means ``"googlenews-TS"``).
+        ``"googlenews-TS"``, ``"googlenews-T"``, ``"googlenews-S"``, ``"agnews"``,
+        ``"clinc150"`` (``"googlenews"`` means ``"googlenews-TS"``).
     data_home : str or path-like, default=None
         See :func:`get_data_home`.
     download_if_missing : bool, default=False
@@ -280,7 +317,8 @@ def load_dataset(
     if len(texts) != len(original):  # guarded by the checksums; kept as a last line of defence
         raise OSError(f"{folder}: {len(texts)} texts but {len(original)} labels.")
     ids, target = np.unique(original, return_inverse=True)
-    target_names = np.array([spec.label_names.get(int(i), str(i)) for i in ids], dtype=object)
+    label_names = _label_names(spec, folder)
+    target_names = np.array([label_names.get(int(i), str(i)) for i in ids], dtype=object)
     if return_X_y:
         return texts, target
     return Bunch(
@@ -320,6 +358,7 @@ load_searchsnippets = _loader("searchsnippets", DATASETS["searchsnippets"].descr
 load_biomedical = _loader("biomedical", DATASETS["biomedical"].description)
 load_tweet = _loader("tweet", DATASETS["tweet"].description)
 load_agnews = _loader("agnews", DATASETS["agnews"].description)
+load_clinc150 = _loader("clinc150", DATASETS["clinc150"].description)
 
 
 def load_googlenews(

@@ -1,6 +1,7 @@
 """The real loaders against the benchmark files in SKSTC_DATA (../shared/data in CI)."""
 
 import gzip
+import json
 import shutil
 
 import numpy as np
@@ -19,6 +20,7 @@ EXPECTED = {
     "googlenews-T": (11_109, 152, 3, 430),
     "googlenews-S": (11_109, 152, 3, 430),
     "agnews": (8_000, 4, 2000, 2000),
+    "clinc150": (22_500, 150, 150, 150),
 }
 
 
@@ -50,6 +52,9 @@ def test_label_names_and_alignment(data_home):
     ss = datasets.load_searchsnippets()
     assert not ss.data[0].startswith("\ufeff")
     assert list(ss.target_names).index("sports") == 7
+    clinc = datasets.load_clinc150()  # names from the folder's label_names.txt
+    assert clinc.target_names[0] == "accept_reservations" and clinc.target_names[-1] == "yes"
+    assert clinc.data[0].startswith("what expression would i use to say i love you")
 
 
 def test_blank_documents_are_kept(data_home):
@@ -133,9 +138,13 @@ def _fake_remote(data_home, monkeypatch, corrupt=False):
             served[spec.urls[1]] = labels
         else:
             pairs = zip(texts.decode().split("\n")[:-1], labels.decode().split())
-            if spec.source == "gsdmm":
-                import json
-
+            if spec.source == "clinc":  # data_full.json: [text, intent] rows by split
+                names = dict(line.split("\t") for line in (
+                    data_home / spec.folder / "label_names.txt").read_text().splitlines())
+                rows = [[t, names[c]] for t, c in pairs]
+                body = json.dumps({"train": rows[:15_000], "val": rows[15_000:18_000],
+                                   "test": rows[18_000:], "oos_train": [["hi", "oos"]]})
+            elif spec.source == "gsdmm":
                 body = "".join(json.dumps({"text": t, "cluster": int(c)}) + "\n" for t, c in pairs)
             else:
                 body = "".join(f"{c}\t{t}\n" for t, c in pairs)
@@ -151,7 +160,7 @@ def _fake_remote(data_home, monkeypatch, corrupt=False):
     return calls
 
 
-@pytest.mark.parametrize("name", ["searchsnippets", "tweet", "agnews"])
+@pytest.mark.parametrize("name", ["searchsnippets", "tweet", "agnews", "clinc150"])
 def test_download_if_missing_converts_and_verifies(data_home, tmp_path, monkeypatch, name):
     calls = _fake_remote(data_home, monkeypatch)
     fresh = load_dataset(name, data_home=tmp_path, download_if_missing=True)
@@ -159,6 +168,7 @@ def test_download_if_missing_converts_and_verifies(data_home, tmp_path, monkeypa
     reference = load_dataset(name)
     assert fresh.data == reference.data
     np.testing.assert_array_equal(fresh.target, reference.target)
+    np.testing.assert_array_equal(fresh.target_names, reference.target_names)
     calls.clear()
     load_dataset(name, data_home=tmp_path, download_if_missing=True)
     assert calls == []  # cached
