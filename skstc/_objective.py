@@ -2,7 +2,9 @@
 
 Self-training (the paper): Student-t soft assignments Q (Eq. 1), the sharpened target P
 (Eq. 3) and KL(P ‖ Q). The pretraining's in-batch t-SNE term: input affinities of a
-mini-batch and the KL of its codes under the kernel of Q. The self-training's graph
+mini-batch and the KL of its codes under the kernel of Q. The pretraining's UMAP term:
+the cross-entropy of the kNN graph's edges and random pairs under the same kernel. The
+self-training's graph
 consistency term (SCAN): neighbors of the kNN graph drawn into one cluster.
 Plain functions over tensors; the loops that use them are in :mod:`skstc._training`.
 """
@@ -123,6 +125,32 @@ def tsne_kl(p: torch.Tensor, z: torch.Tensor, alpha: float) -> torch.Tensor:
     d2 = (sq_norms.unsqueeze(1) + sq_norms.unsqueeze(0) - 2 * z @ z.T).clamp_min(0)
     log_q = torch.log_softmax(_student_t_logits(d2[off_diagonal], alpha), 0)
     return kl_sum(p[off_diagonal], log_q)
+
+
+#: Squared distances below this count as this in the UMAP term's repulsion (umap-learn
+#: clips the same gradient), so that a negative drawn on top of a code stays finite.
+UMAP_MIN_SQUARED_DISTANCE = 1e-4
+
+
+def umap_cross_entropy(z: torch.Tensor, z_neighbors: torch.Tensor, z_negatives: torch.Tensor,
+                       alpha: float) -> torch.Tensor:
+    """UMAP's fuzzy-set cross-entropy with negative sampling, per graph edge (McInnes et
+    al., 2018; parametric UMAP, Sainburg et al., 2021).
+
+    ``-log φ(z_i, z_j)`` for each graph neighbor j of sample i (``z_neighbors``, shape
+    ``(m, k, d)``) and ``-log(1 - φ(z_i, z_r))`` for each random sample r
+    (``z_negatives``, shape ``(m, r, d)``), summed and divided by the m·k edges. φ is the
+    Student-t kernel of Q, ``(1 + d² / α)^(-(α + 1) / 2)`` (with α = 1, UMAP's kernel with
+    ``a = b = 1``), so that the graph's neighbors end up close in the metric self-training
+    uses.
+    """
+    def log_phi(others: torch.Tensor) -> torch.Tensor:
+        d2 = (z.unsqueeze(1) - others).pow(2).sum(-1)
+        return _student_t_logits(d2.clamp_min(UMAP_MIN_SQUARED_DISTANCE), alpha)
+
+    attraction = -log_phi(z_neighbors).sum()
+    repulsion = -torch.log(-torch.expm1(log_phi(z_negatives))).sum()
+    return (attraction + repulsion) / z_neighbors.shape[:2].numel()
 
 
 def consistency_loss(log_q_i: torch.Tensor, log_q_j: torch.Tensor) -> torch.Tensor:

@@ -147,9 +147,18 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Perplexity of the input affinities of the in-batch t-SNE term: roughly the
         number of neighbors each sample keeps close, within its mini-batch; cut to a
         third of the batch on fewer rows, with a warning.
+    umap_weight : float, default=0.0
+        Weight ν of the UMAP term of the pretraining: UMAP's cross-entropy over the
+        edges of the kNN graph (``n_neighbors``), each sample drawn towards the codes of
+        its graph neighbors and away from 5 random samples per edge, under the
+        Student-t kernel of Q (parametric UMAP). Unlike the in-batch t-SNE term it sees
+        the neighbors of the whole data set, not of the batch. The batch loss gains
+        ``ν · MSE · CE`` (MSE held constant). 0 turns it off; unused when
+        ``n_neighbors=0``.
     n_neighbors : int, default=10
-        Size of the k-nearest-neighbor graph of the scaled input (exact, Euclidean,
-        built once after pretraining). In self-training the target P is sharpened
+        Size of the k-nearest-neighbor graph of the scaled input (Euclidean, built once
+        before pretraining; ``umap_weight`` uses it there). In self-training the target
+        P is sharpened
         from Q averaged over each sample and its neighbors, and
         ``consistency_weight`` makes neighbors share clusters; ``init="kmeans-graph"``
         also uses it. 0 gives the paper's self-training. Cut to
@@ -235,10 +244,11 @@ array-like of shape (n_clusters, n_components), default="auto"
         guard; 0 when the guard kept the start).
     history_ : dict of list
         ``pretrain_loss`` (reconstruction MSE per epoch), ``pretrain_tsne_loss``
-        (in-batch t-SNE term per epoch, empty when ``tsne_weight=0``), and per
+        (in-batch t-SNE term per epoch, empty when ``tsne_weight=0``),
+        ``pretrain_umap_loss`` (UMAP term per epoch, empty when ``umap_weight=0``), and per
         refresh of P: ``iteration``, ``kl_loss``, ``delta_label``,
         ``n_empty_clusters`` and, with a guard, ``guard_score``; ``time`` holds the
-        seconds spent in each phase, in the order they run (``pretrain``, ``graph``,
+        seconds spent in each phase, in the order they run (``graph``, ``pretrain``,
         ``init``, ``self_train``).
     autoencoder_ : torch.nn.Module
         The trained autoencoder (``autoencoder_.encoder`` maps scaled inputs to the
@@ -279,6 +289,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
         "tsne_weight": [Interval(Real, 0, None, closed="left")],
         "perplexity": [Interval(Real, 0, None, closed="neither")],
+        "umap_weight": [Interval(Real, 0, None, closed="left")],
         "n_neighbors": [Interval(Integral, 0, None, closed="left")],
         "knn_algorithm": [StrOptions({"auto", "exact", "nndescent"})],
         "consistency_weight": [Interval(Real, 0, None, closed="left")],
@@ -320,6 +331,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         pretrain_lr: float = 1e-3,
         tsne_weight: float = 2.0,
         perplexity: float = 10.0,
+        umap_weight: float = 0.0,
         n_neighbors: int = 10,
         knn_algorithm: str = "auto",
         consistency_weight: float = 1.0,
@@ -346,6 +358,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         self.pretrain_lr = pretrain_lr
         self.tsne_weight = tsne_weight
         self.perplexity = perplexity
+        self.umap_weight = umap_weight
         self.n_neighbors = n_neighbors
         self.knn_algorithm = knn_algorithm
         self.consistency_weight = consistency_weight
@@ -480,8 +493,8 @@ array-like of shape (n_clusters, n_components), default="auto"
         run = self._start(X)
         with torch.random.fork_rng(devices=[run.device] if run.device.type == "cuda" else []):
             torch.manual_seed(run.seed)
-            autoencoder, pretrain_losses = self._pretrain(run)
             neighbors = self._build_graph(run)
+            autoencoder, pretrain_losses = self._pretrain(run, neighbors)
             centers = self._init_centroids(run, autoencoder.encoder, neighbors)
             result = self._self_train(run, autoencoder.encoder, centers, neighbors)
         self._store(run, autoencoder, centers, pretrain_losses, result)
@@ -511,8 +524,8 @@ array-like of shape (n_clusters, n_components), default="auto"
         run.timings[name] = time.perf_counter() - t0
         self._log(1, f"{note['done']} in {run.timings[name]:.1f}s{note['detail']}")
 
-    def _pretrain(self, run: _Fit) -> tuple[AutoEncoder, dict]:
-        """Phase 1: a new autoencoder, pretrained on the scaled input."""
+    def _pretrain(self, run: _Fit, neighbors) -> tuple[AutoEncoder, dict]:
+        """Phase 2: a new autoencoder, pretrained on the scaled input (and its graph)."""
         autoencoder = AutoEncoder(run.Xt.shape[1], self.hidden_dims, self.n_components)
         autoencoder = autoencoder.to(run.device)
         with self._phase(run, "pretrain") as note:
@@ -520,7 +533,8 @@ array-like of shape (n_clusters, n_components), default="auto"
                 autoencoder, run.Xt, epochs=self.pretrain_epochs, batch_size=self.batch_size,
                 lr=self.pretrain_lr, device=run.device, generator=run.generator,
                 tsne_weight=run.sized["tsne_weight"], perplexity=run.sized["perplexity"],
-                alpha=self.alpha, autocast_dtype=run.autocast_dtype,
+                neighbors=neighbors, umap_weight=self.umap_weight, alpha=self.alpha,
+                autocast_dtype=run.autocast_dtype,
                 log=lambda msg: self._log(2, msg), progress=self.verbose >= 1,
             )
             last = losses["reconstruction"][-1] if losses["reconstruction"] else float("nan")
@@ -540,7 +554,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         return "exact"
 
     def _build_graph(self, run: _Fit) -> torch.Tensor | None:
-        """Phase 2: the kNN graph of the scaled input (None when ``n_neighbors`` is 0)."""
+        """Phase 1: the kNN graph of the scaled input (None when ``n_neighbors`` is 0)."""
         n_neighbors, method = run.sized["n_neighbors"], run.knn_method
         with self._phase(run, "graph") as note:
             neighbors = None
@@ -602,6 +616,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         self.init_labels_ = result.init_labels.cpu().numpy()
         self.history_ = _History(pretrain_loss=pretrain_losses["reconstruction"],
                                  pretrain_tsne_loss=pretrain_losses["tsne"],
+                                 pretrain_umap_loss=pretrain_losses["umap"],
                                  **result.history, time=run.timings)
         # the refresh kept saw the final encoder and centroids: its argmax is labels_
         self.labels_ = result.labels.cpu().numpy()

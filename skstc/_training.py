@@ -31,6 +31,7 @@ from ._objective import (
     target_distribution,
     tsne_affinities,
     tsne_kl,
+    umap_cross_entropy,
 )
 from ._progress import progress_bar
 
@@ -58,6 +59,20 @@ def encode(encoder: nn.Module, X: torch.Tensor, device: torch.device) -> torch.T
         encoder.train(was_training)
 
 
+#: Random samples the UMAP term repels per graph edge (umap-learn's
+#: ``negative_sample_rate``).
+UMAP_NEGATIVES = 5
+
+
+def _umap_loss(z, idx, bank, neighbors, alpha, generator) -> torch.Tensor:
+    """The UMAP term of the batch ``idx`` with codes ``z``: all its graph edges, and
+    :data:`UMAP_NEGATIVES` random samples per edge, their codes from the ``bank``."""
+    k = neighbors.shape[1]
+    negatives = torch.randint(bank.shape[0], (len(idx), k * UMAP_NEGATIVES), generator=generator)
+    on = bank.device
+    return umap_cross_entropy(z, bank[neighbors[idx].to(on)], bank[negatives.to(on)], alpha)
+
+
 def pretrain_autoencoder(
     autoencoder: AutoEncoder,
     X: torch.Tensor,
@@ -69,6 +84,8 @@ def pretrain_autoencoder(
     generator: torch.Generator,
     tsne_weight: float = 0.0,
     perplexity: float = 10.0,
+    neighbors: torch.Tensor | None = None,
+    umap_weight: float = 0.0,
     alpha: float = 1.0,
     autocast_dtype: torch.dtype | None = None,
     log: Logger = _no_log,
@@ -82,32 +99,47 @@ def pretrain_autoencoder(
     (:func:`~skstc._objective.tsne_affinities`, :func:`~skstc._objective.tsne_kl`), which
     keeps the input's neighbors together in the latent space, under the Student-t kernel
     with the α of self-training.
+    With a kNN graph ``neighbors`` (indices, shape ``(n, k)``) and ``umap_weight`` ν > 0
+    the loss gains ``ν · MSE · CE``, the UMAP term: UMAP's cross-entropy of every batch
+    sample's k graph edges, with :data:`UMAP_NEGATIVES` random samples per edge
+    (:func:`~skstc._objective.umap_cross_entropy`). The codes of the neighbors and of the
+    random samples come from a bank holding the latest code of every row (encoded once
+    before the first epoch, then overwritten by each batch's codes), so that the term
+    costs no extra pass of the encoder; gradients flow through the batch's codes.
     With ``autocast_dtype`` (e.g. ``torch.bfloat16``) the forward and backward passes run
-    in mixed precision; the affinities and both losses are float32.
+    in mixed precision; the affinities and the losses are float32.
     ``progress`` shows a bar of the epochs (:func:`~skstc._progress.progress_bar`).
-    Returns the mean reconstruction loss (``"reconstruction"``) and t-SNE loss
-    (``"tsne"``, empty when λ = 0) of every epoch.
+    Returns the mean reconstruction loss (``"reconstruction"``), t-SNE loss (``"tsne"``,
+    empty when λ = 0) and UMAP loss (``"umap"``, empty when ν = 0) of every epoch.
     """
     optimizer = torch.optim.Adam(autoencoder.parameters(), lr=lr)
-    autoencoder.train()
     n = X.shape[0]
-    losses: dict[str, list[float]] = {"reconstruction": [], "tsne": []}
+    use_umap = umap_weight > 0 and neighbors is not None and neighbors.shape[1] > 0
+    bank = encode(autoencoder.encoder, X, device).float() if use_umap and epochs else None
+    autoencoder.train()
+    losses: dict[str, list[float]] = {"reconstruction": [], "tsne": [], "umap": []}
     bar = progress_bar(epochs, "pretraining", progress, unit="epoch")
     for epoch in range(epochs):
         total = torch.zeros((), device=device)
         total_tsne = torch.zeros((), device=device)
+        total_umap = torch.zeros((), device=device)
         for idx in torch.randperm(n, generator=generator).split(batch_size):
             xb = X[idx].to(device, non_blocking=True)
             with autocast(device, autocast_dtype):
                 z, reconstruction = autoencoder(xb)
-            loss = F.mse_loss(reconstruction.float(), xb)
+            loss = mse = F.mse_loss(reconstruction.float(), xb)
             total += loss.detach() * len(idx)
             if tsne_weight > 0 and len(idx) > 2:
                 tsne = tsne_kl(tsne_affinities(xb, perplexity), z.float(), alpha)
                 total_tsne += tsne.detach() * len(idx)
                 # weighted relative to the current reconstruction error, so that the
                 # balance of the two terms does not depend on how easy X is to reconstruct
-                loss = loss + tsne_weight * loss.detach() * tsne
+                loss = loss + tsne_weight * mse.detach() * tsne
+            if bank is not None:
+                umap = _umap_loss(z.float(), idx, bank, neighbors, alpha, generator)
+                total_umap += umap.detach() * len(idx)
+                loss = loss + umap_weight * mse.detach() * umap
+                bank[idx.to(bank.device)] = z.detach().float()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -117,6 +149,9 @@ def pretrain_autoencoder(
         if tsne_weight > 0:
             losses["tsne"].append(float(total_tsne) / n)
             msg += f", t-SNE KL {losses['tsne'][-1]:.4g}"
+        if bank is not None:
+            losses["umap"].append(float(total_umap) / n)
+            msg += f", UMAP CE {losses['umap'][-1]:.4g}"
         log(msg)
         bar.set_postfix_str(f"MSE {losses['reconstruction'][-1]:.4g}")
         bar.update()

@@ -42,6 +42,20 @@ def test_tsne_weight_zero_is_the_plain_autoencoder(blobs):
     assert plain.history_["pretrain_loss"] != with_term.history_["pretrain_loss"]
 
 
+def test_umap_term_needs_the_graph_and_is_deterministic(blobs):
+    X, _ = blobs
+    off = STCClustering(4, **small_params(umap_weight=0.0)).fit(X)
+    assert off.history_["pretrain_umap_loss"] == []
+    on = STCClustering(4, **small_params(umap_weight=2.0)).fit(X)
+    ce = on.history_["pretrain_umap_loss"]
+    assert len(ce) == 15 and ce[-1] < ce[0]
+    assert on.history_["pretrain_loss"] != off.history_["pretrain_loss"]
+    again = STCClustering(4, **small_params(umap_weight=2.0)).fit(X)
+    np.testing.assert_array_equal(again.transform(X), on.transform(X))
+    no_graph = STCClustering(4, **small_params(umap_weight=2.0, n_neighbors=0)).fit(X)
+    assert no_graph.history_["pretrain_umap_loss"] == []
+
+
 def test_neighbor_term_with_tiny_batches():
     # batches of 1 to 3 rows: no pairs, or a perplexity clipped below 1
     X = np.random.RandomState(0).randn(7, 3).astype(np.float32)
@@ -328,7 +342,7 @@ def test_init_labels_are_the_first_refresh_of_self_training(blobs):
     stc = STCClustering(4, **small_params(max_iter=0)).fit(X)
     np.testing.assert_array_equal(stc.init_labels_, stc.labels_)
     assert stc.n_iter_ == stc.best_iter_ == 0
-    assert list(stc.history_["time"]) == ["pretrain", "graph", "init", "self_train"]
+    assert list(stc.history_["time"]) == ["graph", "pretrain", "init", "self_train"]
 
 
 def test_inference_never_moves_the_fitted_model(blobs):
