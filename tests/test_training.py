@@ -12,24 +12,34 @@ from skstc._objective import umap_cross_entropy
 from skstc._training import _mean_codes, encode, init_centers, pretrain_autoencoder, self_train
 
 
+def _blobs_in_two_dims(seed: int):
+    """10 overlapping blobs in 30 dims (scaled), labels, and a pretraining into 2 dims."""
+    X, y = make_blobs(600, n_features=30, centers=10, cluster_std=3.0, random_state=seed)
+    Xt = torch.from_numpy(((X - X.mean(0)) / X.std()).astype(np.float32))
+
+    def pretrain(epochs: int, **terms):
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            ae = AutoEncoder(30, (64,), 2)
+        losses = pretrain_autoencoder(
+            ae, Xt, epochs=epochs, batch_size=128, lr=1e-3, device=torch.device("cpu"),
+            generator=torch.Generator().manual_seed(seed), **terms,
+        )
+        return encode(ae.encoder, Xt, torch.device("cpu")), losses
+
+    return Xt, y, pretrain
+
+
 def test_neighbor_term_keeps_clusters_apart_in_the_codes():
-    # 10 overlapping blobs in 30 dims squeezed into 2: plain reconstruction merges some,
-    # the t-SNE term keeps each blob's neighbors together
+    # plain reconstruction merges some blobs, the t-SNE term keeps each blob's neighbors
+    # together
     ari = {0.0: [], 1.0: []}
     for seed in range(4):
-        X, y = make_blobs(600, n_features=30, centers=10, cluster_std=3.0, random_state=seed)
-        Xt = torch.from_numpy(((X - X.mean(0)) / X.std()).astype(np.float32))
+        _, y, pretrain = _blobs_in_two_dims(seed)
         for weight in ari:
-            with torch.random.fork_rng():
-                torch.manual_seed(seed)
-                ae = AutoEncoder(30, (64,), 2)
-            losses = pretrain_autoencoder(
-                ae, Xt, epochs=30, batch_size=128, lr=1e-3, device=torch.device("cpu"),
-                generator=torch.Generator().manual_seed(seed), tsne_weight=weight,
-            )
+            Z, losses = pretrain(30, tsne_weight=weight)
             assert len(losses["tsne"]) == (30 if weight else 0)
-            Z = encode(ae.encoder, Xt, torch.device("cpu")).numpy()
-            labels = KMeans(10, n_init=3, random_state=0).fit_predict(Z)
+            labels = KMeans(10, n_init=3, random_state=0).fit_predict(Z.numpy())
             ari[weight].append(adjusted_rand_score(y, labels))
     assert min(ari[1.0]) > 0.97
     assert np.mean(ari[1.0]) > np.mean(ari[0.0]) + 0.03
@@ -39,22 +49,13 @@ def test_umap_term_lowers_the_graphs_cross_entropy_of_the_codes():
     # the codes the UMAP term trains score a lower UMAP cross-entropy on the graph (the
     # same negatives for both) than those of reconstruction alone, on every seed
     for seed in range(3):
-        X, _ = make_blobs(600, n_features=30, centers=10, cluster_std=3.0, random_state=seed)
-        Xt = torch.from_numpy(((X - X.mean(0)) / X.std()).astype(np.float32))
+        Xt, _, pretrain = _blobs_in_two_dims(seed)
         neighbors = knn_graph(Xt, 10, torch.device("cpu"))
         negatives = torch.randint(600, (600, 50), generator=torch.Generator().manual_seed(0))
         ce = {}
         for weight in (0.0, 1.0):
-            with torch.random.fork_rng():
-                torch.manual_seed(seed)
-                ae = AutoEncoder(30, (64,), 2)
-            losses = pretrain_autoencoder(
-                ae, Xt, epochs=20, batch_size=128, lr=1e-3, device=torch.device("cpu"),
-                generator=torch.Generator().manual_seed(seed), neighbors=neighbors,
-                umap_weight=weight,
-            )
+            Z, losses = pretrain(20, neighbors=neighbors, umap_weight=weight)
             assert len(losses["umap"]) == (20 if weight else 0)
-            Z = encode(ae.encoder, Xt, torch.device("cpu"))
             Z = Z / Z.std()  # the cross-entropy depends on the scale; compare layouts
             ce[weight] = float(umap_cross_entropy(Z, Z[neighbors], Z[negatives], 1.0))
         assert losses["umap"][-1] < losses["umap"][0]
