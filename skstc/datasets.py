@@ -209,6 +209,18 @@ def _clinc_pairs(raw: bytes) -> tuple[list[tuple[str, str]], list[str]]:
     return [(text, ids[intent]) for text, intent in rows], intents
 
 
+def _line_pairs(source: str, raw: bytes) -> list[tuple[str, str]]:
+    """(text, label) of each line of a ``"gsdmm"`` (JSON lines) or ``"tsv"``
+    (label<TAB>text) source."""
+    lines = raw.decode("utf-8").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if source == "gsdmm":
+        rows = [json.loads(line) for line in lines]
+        return [(r["text"], str(r["cluster"])) for r in rows]
+    return [(t, lab) for lab, t in (line.split("\t", 1) for line in lines)]
+
+
 def _download(spec: _Spec, folder: Path) -> None:
     """Fetch the public source files and write ``texts.txt`` / ``labels.txt`` (and
     ``label_names.txt`` where the source names its classes)."""
@@ -218,16 +230,10 @@ def _download(spec: _Spec, folder: Path) -> None:
         texts = raw[0].removeprefix(b"\xef\xbb\xbf")
         labels = raw[1]
     else:
-        lines = raw[0].decode("utf-8").split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
         if spec.source == "clinc":
             pairs, names = _clinc_pairs(raw[0])
-        elif spec.source == "gsdmm":
-            rows = [json.loads(line) for line in lines]
-            pairs = [(r["text"], str(r["cluster"])) for r in rows]
-        else:  # "tsv": label<TAB>text
-            pairs = [(t, lab) for lab, t in (line.split("\t", 1) for line in lines)]
+        else:
+            pairs = _line_pairs(spec.source, raw[0])
         texts = "".join(t + "\n" for t, _ in pairs).encode("utf-8")
         labels = "".join(lab + "\n" for _, lab in pairs).encode("utf-8")
     _check(texts, spec.texts_sha256, folder / "texts.txt")
@@ -236,8 +242,8 @@ def _download(spec: _Spec, folder: Path) -> None:
     (folder / "texts.txt").write_bytes(texts)
     (folder / "labels.txt").write_bytes(labels)
     if names is not None:
-        lines = "".join(f"{i + 1}\t{name}\n" for i, name in enumerate(names))
-        (folder / "label_names.txt").write_text(lines, encoding="utf-8")
+        table = "".join(f"{i + 1}\t{name}\n" for i, name in enumerate(names))
+        (folder / "label_names.txt").write_text(table, encoding="utf-8")
 
 
 def _label_names(spec: _Spec, folder: Path) -> dict[int, str]:
