@@ -127,7 +127,7 @@ def tsne_kl(p: torch.Tensor, z: torch.Tensor, alpha: float) -> torch.Tensor:
     return kl_sum(p[off_diagonal], log_q)
 
 
-#: Squared distances below this count as this in the UMAP term's repulsion (umap-learn
+#: Squared distances below this count as this in the UMAP term, both ends (umap-learn
 #: clips the same gradient), so that a negative drawn on top of a code stays finite.
 UMAP_MIN_SQUARED_DISTANCE = 1e-4
 
