@@ -1,8 +1,9 @@
 """Row chunking: every whole-data computation of skstc runs on blocks of rows.
 
-One helper, three budgets, each named for what it bounds: the scaling's float64
-temporaries, the neighbor search's block of distances, and the encoder's activations
-when a whole data set goes through it without gradients.
+One helper, four budgets, each named for what it bounds: the scaling's float64
+temporaries, the neighbor search's block of distances, the encoder's activations when a
+whole data set goes through it without gradients, and the scaled copy of a block of rows
+that inference (and the labelling of rows ``fit`` did not train on) holds at a time.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ SCALING_BLOCK_ENTRIES = 2**20
 GRAPH_BLOCK_ENTRIES = 2**25
 #: Rows per chunk when a whole data set goes through the encoder without gradients.
 INFERENCE_ROWS = 4096
+#: Values of one scaled block of input rows at inference (about 16 MB in float32).
+INFERENCE_BLOCK_ENTRIES = 2**22
 
 
 def rows_per_block(max_entries: int, row_entries: int) -> int:

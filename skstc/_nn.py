@@ -1,4 +1,4 @@
-"""The network of STC: a symmetric MLP autoencoder."""
+"""The network of STC: an MLP autoencoder (the encoder maps inputs to the latent space)."""
 
 from __future__ import annotations
 
@@ -19,16 +19,19 @@ def _mlp(dims: Sequence[int], negative_slope: float) -> nn.Sequential:
 
 
 class AutoEncoder(nn.Module):
-    """Symmetric MLP autoencoder with a linear bottleneck and a linear output.
+    """MLP autoencoder with a linear bottleneck and a linear output.
 
     Parameters
     ----------
     n_features : int
         Input dimension.
     hidden_dims : sequence of int
-        Widths of the encoder's hidden layers; the decoder mirrors them.
+        Widths of the encoder's hidden layers.
     n_components : int
         Dimension of the latent space (the bottleneck).
+    decoder_dims : sequence of int or None, default=None
+        Widths of the decoder's hidden layers, from the bottleneck outwards; None mirrors
+        ``hidden_dims`` (a symmetric autoencoder, the paper's), ``()`` is a linear decoder.
     negative_slope : float, default=0.01
         Slope of the LeakyReLU activations.
     """
@@ -38,12 +41,17 @@ class AutoEncoder(nn.Module):
         n_features: int,
         hidden_dims: Sequence[int],
         n_components: int,
+        decoder_dims: Sequence[int] | None = None,
         negative_slope: float = 0.01,
     ) -> None:
         super().__init__()
         dims = [int(n_features), *map(int, hidden_dims), int(n_components)]
         self.encoder = _mlp(dims, negative_slope)
-        self.decoder = _mlp(dims[::-1], negative_slope)
+        if decoder_dims is None:
+            self.decoder = _mlp(dims[::-1], negative_slope)
+        else:
+            self.decoder = _mlp([int(n_components), *map(int, decoder_dims), int(n_features)],
+                                negative_slope)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.encoder(x)

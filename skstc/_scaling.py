@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -63,3 +65,25 @@ def scaled_tensor(X: np.ndarray, offset: np.ndarray, divisor: np.ndarray) -> tor
     for rows in _row_slices(X):
         out[rows] = _scaled_block(X[rows], offset, divisor)
     return torch.from_numpy(out)
+
+
+def map_scaled(
+    fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray, offset: np.ndarray,
+    divisor: np.ndarray,
+) -> np.ndarray:
+    """``fn`` of the scaled rows of ``X``, one block of rows at a time, into one array.
+
+    Each block is scaled (:func:`scaled_tensor`), passed to ``fn`` and its result copied
+    into a preallocated output, so that memory holds one scaled block (at most
+    :data:`~skstc._chunks.INFERENCE_BLOCK_ENTRIES` values), never a scaled copy of ``X``.
+    """
+    step = _chunks.rows_per_block(_chunks.INFERENCE_BLOCK_ENTRIES, X.shape[1])
+    out = None
+    for rows in _chunks.row_slices(X.shape[0], step):
+        chunk = fn(scaled_tensor(X[rows], offset, divisor)).cpu().numpy()
+        if out is None:
+            out = np.empty((X.shape[0], *chunk.shape[1:]), dtype=chunk.dtype)
+        out[rows] = chunk
+    if out is None:  # no rows
+        return fn(scaled_tensor(X, offset, divisor)).cpu().numpy()
+    return out

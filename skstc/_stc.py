@@ -1,10 +1,11 @@
-"""The STCClustering estimator: validation, and the four phases of ``fit`` in order.
+"""The STCClustering estimator: validation, and the phases of ``fit`` in order.
 
-``fit`` scales the input, pretrains the autoencoder (:func:`~skstc._training.pretrain_autoencoder`),
-builds the kNN graph (:func:`~skstc._graph.knn_graph`), initialises the centroids
-(:func:`~skstc._training.init_centers`) and self-trains (:func:`~skstc._training.self_train`),
-each phase a small method timed by one phase timer; nothing is stored on the estimator
-before the last phase ends.
+``fit`` scales the rows it trains on (a random subsample above ``max_samples``), builds
+the kNN graph (:func:`~skstc._graph.knn_graph`), pretrains the autoencoder
+(:func:`~skstc._training.pretrain_autoencoder`), initialises the centroids
+(:func:`~skstc._training.init_centers`), self-trains (:func:`~skstc._training.self_train`)
+and labels every row, each phase a small method timed by one phase timer; nothing is
+stored on the estimator before the last phase ends.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from ._graph import candidate_rows, have_pynndescent, knn_graph, nndescent_knn_g
 from ._guard import silhouette_guard
 from ._nn import AutoEncoder
 from ._objective import max_perplexity
-from ._scaling import fit_scaling, scaled_tensor
+from ._scaling import fit_scaling, map_scaled, scaled_tensor
 from ._training import (
     INITS,
     SelfTrainingResult,
@@ -82,7 +83,9 @@ class _History(dict):
 class _Fit:
     """What the phases of one ``fit`` share; stored on the estimator only at the end."""
 
-    Xt: torch.Tensor  # the scaled input, on the device
+    X: np.ndarray  # the validated input, every row
+    rows: np.ndarray | None  # the rows trained on (None: all of them; see max_samples)
+    Xt: torch.Tensor  # the scaled rows trained on, on the device
     offset: np.ndarray
     divisor: np.ndarray
     sized: dict  # parameters cut to the input (``_sized_to``)
@@ -93,10 +96,19 @@ class _Fit:
     generator: torch.Generator
     knn_method: str  # "exact" or "nndescent"
     timings: dict = field(default_factory=dict)
+    init_labels: np.ndarray | None = None  # of every row, when only ``rows`` trained
 
     @property
     def autocast_dtype(self) -> torch.dtype | None:
         return torch.bfloat16 if self.precision == "bfloat16" else None
+
+
+@contextlib.contextmanager
+def _seeded_torch(run: _Fit):
+    """Torch's global generators seeded with the fit's seed inside, restored after."""
+    with torch.random.fork_rng(devices=[run.device] if run.device.type == "cuda" else []):
+        torch.manual_seed(run.seed)
+        yield
 
 
 class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
@@ -111,8 +123,9 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
     averaged over each sample's neighbors, and a loss that makes neighbors agree);
     from 50 clusters on, k-means also starts from codes averaged over that graph.
     ``guard="silhouette"`` keeps the self-training refresh whose labels fit the input
-    best, the start included (for keyword inputs). ``tsne_weight=0, n_neighbors=0`` is the
-    paper's algorithm.
+    best, the start included (for keyword inputs). ``tsne_weight=0, n_neighbors=0,
+    decoder_dims=None`` is the paper's algorithm. Above ``max_samples`` rows the training
+    phases see a random subsample, and every row is labelled at the end.
 
     Read more in the :ref:`User Guide <algorithm>`.
 
@@ -121,7 +134,11 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
     n_clusters : int, default=8
         Number of clusters.
     hidden_dims : tuple of int, default=(500, 500, 2000)
-        Widths of the encoder's hidden layers (the decoder mirrors them).
+        Widths of the encoder's hidden layers.
+    decoder_dims : tuple of int or None, default=(500,)
+        Widths of the decoder's hidden layers, from the latent space outwards; ``()`` is a
+        linear decoder, None mirrors ``hidden_dims`` (the paper's symmetric autoencoder).
+        The decoder serves the pretraining only.
     n_components : int, default=20
         Dimension of the latent space.
     alpha : float, default=1.0
@@ -172,21 +189,27 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         (approximate nearest-neighbor descent on the CPU, pynndescent, the ``fast``
         extra). ``"auto"`` is ``"nndescent"`` above 100,000 samples when pynndescent is
         installed, else ``"exact"``. Read more in the :ref:`User Guide <large-data>`.
+    max_samples : int or None, default=50_000
+        Above this many samples, ``fit`` trains on a random subsample of this size (the
+        scaling, the kNN graph, pretraining, initialisation and self-training all see only
+        it) and then labels every sample with the trained encoder, block by block, so
+        that the cost of a fit stops growing with n but for that last pass. None trains
+        on every sample. Read more in the :ref:`User Guide <large-data>`.
     consistency_weight : float, default=1.0
         Weight of the graph consistency term of the self-training (SCAN, Van
         Gansbeke et al. 2020): ``-log Σ_j q_ij q_lj`` for a sample i of the batch and
         a random neighbor l of it in the kNN graph, whose Q is held fixed between
         refreshes of P (like P). 0 turns it off; unused when ``n_neighbors=0``.
-    max_iter : int, default=1500
+    max_iter : int, default=500
         Maximum number of self-training steps (mini-batches).
-    update_interval : int, default=300
+    update_interval : int, default=100
         Steps between refreshes of the target P (and of the convergence test).
     tol : float, default=1e-3
         Stop self-training when fewer than this fraction of labels changed between
         two refreshes.
     batch_size : int, default=256
         Mini-batch size of both phases.
-    lr : float, default=1e-4
+    lr : float, default=3e-4
         Adam learning rate of the self-training.
     guard : {"silhouette"} or None, default=None
         Unsupervised guard of the self-training. ``"silhouette"``: every refresh of P
@@ -249,7 +272,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         refresh of P: ``iteration``, ``kl_loss``, ``delta_label``,
         ``n_empty_clusters`` and, with a guard, ``guard_score``; ``time`` holds the
         seconds spent in each phase, in the order they run (``graph``, ``pretrain``,
-        ``init``, ``self_train``).
+        ``init``, ``self_train``, ``label``: encoding the rows not trained on).
     autoencoder_ : torch.nn.Module
         The trained autoencoder (``autoencoder_.encoder`` maps scaled inputs to the
         latent space).
@@ -282,6 +305,7 @@ array-like of shape (n_clusters, n_components), default="auto"
     _parameter_constraints: dict = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "hidden_dims": [tuple, list],
+        "decoder_dims": [tuple, list, None],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "scale": [StrOptions({"standard", "global", "minmax"}), None],
@@ -292,6 +316,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         "umap_weight": [Interval(Real, 0, None, closed="left")],
         "n_neighbors": [Interval(Integral, 0, None, closed="left")],
         "knn_algorithm": [StrOptions({"auto", "exact", "nndescent"})],
+        "max_samples": [Interval(Integral, 1, None, closed="left"), None],
         "consistency_weight": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "update_interval": [Interval(Integral, 1, None, closed="left")],
@@ -324,6 +349,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         n_clusters: int = 8,
         *,
         hidden_dims: tuple[int, ...] = (500, 500, 2000),
+        decoder_dims: tuple[int, ...] | None = (500,),
         n_components: int = 20,
         alpha: float = 1.0,
         scale: str | None = "global",
@@ -334,12 +360,13 @@ array-like of shape (n_clusters, n_components), default="auto"
         umap_weight: float = 0.0,
         n_neighbors: int = 10,
         knn_algorithm: str = "auto",
+        max_samples: int | None = 50_000,
         consistency_weight: float = 1.0,
-        max_iter: int = 1500,
-        update_interval: int = 300,
+        max_iter: int = 500,
+        update_interval: int = 100,
         tol: float = 1e-3,
         batch_size: int = 256,
-        lr: float = 1e-4,
+        lr: float = 3e-4,
         guard: str | None = None,
         init: str | np.ndarray = "auto",
         n_init: int = 10,
@@ -351,6 +378,7 @@ array-like of shape (n_clusters, n_components), default="auto"
     ) -> None:
         self.n_clusters = n_clusters
         self.hidden_dims = hidden_dims
+        self.decoder_dims = decoder_dims
         self.n_components = n_components
         self.alpha = alpha
         self.scale = scale
@@ -361,6 +389,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         self.umap_weight = umap_weight
         self.n_neighbors = n_neighbors
         self.knn_algorithm = knn_algorithm
+        self.max_samples = max_samples
         self.consistency_weight = consistency_weight
         self.max_iter = max_iter
         self.update_interval = update_interval
@@ -381,14 +410,16 @@ array-like of shape (n_clusters, n_components), default="auto"
         if self.verbose >= level:
             print(f"[STCClustering] {msg}", file=sys.stdout, flush=True)
 
-    def _init_method(self, n_neighbors: int) -> str | np.ndarray:
+    def _init_method(self, n_neighbors: int, n_clusters: int | None = None) -> str | np.ndarray:
         """``init`` with ``"auto"`` resolved (see the class docstring) for a graph of
-        ``n_neighbors`` (``"kmeans"`` where a one-sample input leaves no graph)."""
+        ``n_neighbors`` and ``n_clusters`` clusters (``self.n_clusters`` by default;
+        ``"kmeans"`` where a one-sample input leaves no graph)."""
+        n_clusters = self.n_clusters if n_clusters is None else n_clusters
         if _needs_graph(self.init) and not n_neighbors:
             return "kmeans"
         if not _is_named(self.init, "auto"):
             return self.init
-        if n_neighbors and self.n_clusters >= GRAPH_INIT_MIN_CLUSTERS:
+        if n_neighbors and n_clusters >= GRAPH_INIT_MIN_CLUSTERS:
             return "kmeans-graph"
         return "kmeans"
 
@@ -398,16 +429,22 @@ array-like of shape (n_clusters, n_components), default="auto"
             raise ValueError(
                 f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
             )
+        if self._n_train(n_samples) < self.n_clusters:
+            raise ValueError(
+                f"max_samples={self.max_samples} should be >= n_clusters={self.n_clusters}."
+            )
         if _needs_graph(self.init) and not self.n_neighbors:
             raise ValueError(
                 f"init={self.init!r} needs the nearest-neighbor graph, which n_neighbors=0 "
                 "turns off; use n_neighbors >= 1 or another init."
             )
-        dims = tuple(self.hidden_dims)
-        if not all(isinstance(d, Integral) and not isinstance(d, bool) and d >= 1 for d in dims):
-            raise ValueError(
-                f"hidden_dims must be a tuple of positive integers, got {self.hidden_dims!r}."
-            )
+        for name in ("hidden_dims", "decoder_dims"):
+            dims = getattr(self, name)
+            if dims is None and name == "decoder_dims":
+                continue
+            if not all(isinstance(d, Integral) and not isinstance(d, bool) and d >= 1
+                       for d in dims):
+                raise ValueError(f"{name} must be a tuple of positive integers, got {dims!r}.")
         if not isinstance(self.init, str):
             init = np.asarray(self.init)
             if init.shape != (self.n_clusters, self.n_components):
@@ -491,28 +528,45 @@ array-like of shape (n_clusters, n_components), default="auto"
         X = self._validate(X, reset=True)
         self._check_params_vs_input(X)
         run = self._start(X)
-        with torch.random.fork_rng(devices=[run.device] if run.device.type == "cuda" else []):
-            torch.manual_seed(run.seed)
+        with _seeded_torch(run):
             neighbors = self._build_graph(run)
             autoencoder, pretrain_losses = self._pretrain(run, neighbors)
             centers = self._init_centroids(run, autoencoder.encoder, neighbors)
             result = self._self_train(run, autoencoder.encoder, centers, neighbors)
-        self._store(run, autoencoder, centers, pretrain_losses, result)
+            labels, init_labels = self._label(run, autoencoder.encoder, centers, result)
+        self._store(run, autoencoder, centers, pretrain_losses, result, labels, init_labels)
         return self
 
+    def _n_train(self, n_samples: int) -> int:
+        """How many rows the training phases see (``max_samples``)."""
+        return n_samples if self.max_samples is None else min(n_samples, self.max_samples)
+
     def _start(self, X: np.ndarray) -> _Fit:
-        """Parameters cut to the input, device, precision, seeds and the scaled input."""
-        sized = self._sized_to(X.shape[0])
-        knn_method = self._knn_method(X.shape[0])
+        """Parameters cut to the input, device, precision, seeds, the rows trained on (a
+        random subsample above ``max_samples``) and their scaled copy."""
+        n_train = self._n_train(X.shape[0])
+        sized = self._sized_to(n_train)
+        knn_method = self._knn_method(n_train)
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        offset, divisor = fit_scaling(X, self.scale)
-        Xt = scaled_tensor(X, offset, divisor)
-        return _Fit(Xt=Xt if device.type == "cpu" else Xt.to(device), offset=offset,
-                    divisor=divisor, sized=sized, device=device,
+        rows = None
+        if n_train < X.shape[0]:
+            rows = np.sort(rng.choice(X.shape[0], n_train, replace=False))
+        X_train = X if rows is None else X[rows]
+        offset, divisor = fit_scaling(X_train, self.scale)
+        Xt = scaled_tensor(X_train, offset, divisor)
+        return _Fit(X=X, rows=rows, Xt=Xt if device.type == "cpu" else Xt.to(device),
+                    offset=offset, divisor=divisor, sized=sized, device=device,
                     precision=resolve_precision(self.precision, device), rng=rng, seed=seed,
                     generator=torch.Generator().manual_seed(seed), knn_method=knn_method)
+
+    def _label_all_rows(self, run: _Fit, encoder, centers) -> np.ndarray:
+        """argmax Q of every row of the input, block by block (for a subsampled fit)."""
+        return map_scaled(
+            lambda Xt: log_q_of_inputs(encoder, centers.detach(), Xt, self.alpha,
+                                       run.device).argmax(1),
+            run.X, run.offset, run.divisor)
 
     @contextlib.contextmanager
     def _phase(self, run: _Fit, name: str):
@@ -526,7 +580,8 @@ array-like of shape (n_clusters, n_components), default="auto"
 
     def _pretrain(self, run: _Fit, neighbors) -> tuple[AutoEncoder, dict]:
         """Phase 2: a new autoencoder, pretrained on the scaled input (and its graph)."""
-        autoencoder = AutoEncoder(run.Xt.shape[1], self.hidden_dims, self.n_components)
+        autoencoder = AutoEncoder(run.Xt.shape[1], self.hidden_dims, self.n_components,
+                                  decoder_dims=self.decoder_dims)
         autoencoder = autoencoder.to(run.device)
         with self._phase(run, "pretrain") as note:
             losses = pretrain_autoencoder(
@@ -571,14 +626,23 @@ array-like of shape (n_clusters, n_components), default="auto"
         """Phase 3: the initial centroids μ (see ``init``)."""
         init = self._init_method(run.sized["n_neighbors"])
         with self._phase(run, "init") as note:
-            centers = init_centers(
-                encode(encoder, run.Xt, run.device).cpu().numpy(), self.n_clusters, X=run.Xt,
-                neighbors=neighbors, init=init, n_init=self.n_init,
-                max_samples=self._init_max_samples, random_state=run.rng,
-            )
+            Z = encode(encoder, run.Xt, run.device).cpu().numpy()
+            centers = self._initial_centers(run, Z, neighbors, self.n_clusters)
+            centers = torch.nn.Parameter(torch.from_numpy(centers).to(run.device))
+            if run.rows is not None:  # the start's labels of the rows not trained on too
+                run.init_labels = self._label_all_rows(run, encoder, centers)
             init_name = init if isinstance(init, str) else "given centroids"
             note["done"] = f"initialised {self.n_clusters} centroids ({init_name})"
-        return torch.nn.Parameter(torch.from_numpy(centers).to(run.device))
+        return centers
+
+    def _initial_centers(self, run: _Fit, Z: np.ndarray, neighbors, n_clusters: int) -> np.ndarray:
+        """``n_clusters`` initial centroids of the codes ``Z`` of the training rows (``init``,
+        with ``"auto"`` resolved for that number of clusters)."""
+        return init_centers(
+            Z, n_clusters, X=run.Xt, neighbors=neighbors,
+            init=self._init_method(run.sized["n_neighbors"], n_clusters), n_init=self.n_init,
+            max_samples=self._init_max_samples, random_state=run.rng,
+        )
 
     def _self_train(self, run: _Fit, encoder, centers, neighbors) -> SelfTrainingResult:
         """Phase 4: self-training of encoder and centroids, under the guard."""
@@ -601,7 +665,24 @@ array-like of shape (n_clusters, n_components), default="auto"
             )
         return result
 
-    def _store(self, run: _Fit, autoencoder, centers, pretrain_losses, result) -> None:
+    def _label(self, run: _Fit, encoder, centers,
+               result: SelfTrainingResult) -> tuple[np.ndarray, np.ndarray]:
+        """Phase 5: the labels of every sample after and before self-training (those of
+        the rows trained on come from the last refresh; the other rows of a subsampled
+        fit are encoded here)."""
+        with self._phase(run, "label") as note:
+            if run.rows is None:
+                labels = result.labels.cpu().numpy()
+                init_labels = result.init_labels.cpu().numpy()
+            else:
+                labels, init_labels = self._label_all_rows(run, encoder, centers), run.init_labels
+            note["done"] = f"labelled {len(labels)} samples"
+            if run.rows is not None:
+                note["detail"] = f" (trained on a random subsample of {len(run.rows)})"
+        return labels, init_labels
+
+    def _store(self, run: _Fit, autoencoder, centers, pretrain_losses, result,
+               labels: np.ndarray, init_labels: np.ndarray) -> None:
         """The fitted attributes, all set here, after training (an interrupted or failed
         fit leaves the estimator as it was); a warning if clusters ended empty."""
         autoencoder.eval()
@@ -613,13 +694,13 @@ array-like of shape (n_clusters, n_components), default="auto"
         self.precision_ = run.precision
         self.n_iter_ = result.n_iter
         self.best_iter_ = result.best_iter
-        self.init_labels_ = result.init_labels.cpu().numpy()
+        self.init_labels_ = init_labels
         self.history_ = _History(pretrain_loss=pretrain_losses["reconstruction"],
                                  pretrain_tsne_loss=pretrain_losses["tsne"],
                                  pretrain_umap_loss=pretrain_losses["umap"],
                                  **result.history, time=run.timings)
         # the refresh kept saw the final encoder and centroids: its argmax is labels_
-        self.labels_ = result.labels.cpu().numpy()
+        self.labels_ = labels
         n_used = np.unique(self.labels_).size
         if n_used < self.n_clusters:
             warnings.warn(
@@ -641,11 +722,13 @@ array-like of shape (n_clusters, n_components), default="auto"
         (after unpickling, a CUDA fit's weights are on the CPU, and predict runs there)."""
         return next(self.autoencoder_.parameters()).device
 
-    def _validated_and_scaled(self, X) -> tuple[torch.Tensor, np.ndarray]:
-        """The scaled float32 tensor of a validated ``X`` (one copy), and that ``X``."""
+    def _map_validated(self, X, fn) -> tuple[np.ndarray, np.ndarray]:
+        """``fn`` of the scaled rows of a validated ``X``, one block of rows at a time (no
+        scaled copy of the whole ``X``), and that ``X``."""
         check_is_fitted(self)
         X = self._validate(X, reset=False)
-        return scaled_tensor(X, self._offset, self._divisor), X
+        with torch.no_grad():
+            return map_scaled(fn, X, self._offset, self._divisor), X
 
     def predict(self, X) -> np.ndarray:
         """Cluster of each sample: argmax of the soft assignment Q.
@@ -660,9 +743,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         labels : ndarray of shape (n_samples,)
             Cluster index in ``0..n_clusters-1``.
         """
-        Xt, _ = self._validated_and_scaled(X)
-        with torch.no_grad():
-            return self._log_proba(Xt).argmax(1).cpu().numpy()
+        return self._map_validated(X, lambda Xt: self._log_proba(Xt).argmax(1))[0]
 
     def predict_proba(self, X) -> np.ndarray:
         """Soft assignments Q (Student-t kernel, rows sum to one).
@@ -677,10 +758,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         Q : ndarray of shape (n_samples, n_clusters)
             Probability of each cluster for each sample.
         """
-        Xt, X = self._validated_and_scaled(X)
-        with torch.no_grad():
-            q = self._log_proba(Xt).double().exp()
-        q = q.cpu().numpy()
+        q, X = self._map_validated(X, lambda Xt: self._log_proba(Xt).double().exp())
         q /= q.sum(axis=1, keepdims=True)
         return q.astype(X.dtype, copy=False)
 
@@ -697,9 +775,9 @@ array-like of shape (n_clusters, n_components), default="auto"
         Z : ndarray of shape (n_samples, n_components)
             Latent codes, of the same float dtype as ``X``.
         """
-        Xt, X = self._validated_and_scaled(X)
-        Z = encode(self.autoencoder_.encoder, Xt, self._inference_device())
-        return Z.cpu().numpy().astype(X.dtype, copy=False)
+        Z, X = self._map_validated(
+            X, lambda Xt: encode(self.autoencoder_.encoder, Xt, self._inference_device()))
+        return Z.astype(X.dtype, copy=False)
 
     def score(self, X, y=None) -> float:
         """Mean silhouette coefficient of ``predict(X)`` in the input space.
@@ -722,9 +800,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         score : float
             Mean silhouette coefficient.
         """
-        Xt, X = self._validated_and_scaled(X)
-        with torch.no_grad():
-            labels = self._log_proba(Xt).argmax(1).cpu().numpy()
+        labels, X = self._map_validated(X, lambda Xt: self._log_proba(Xt).argmax(1))
         n_labels = np.unique(labels).size
         if n_labels < 2 or n_labels >= X.shape[0]:
             return -1.0

@@ -16,7 +16,7 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from numbers import Integral
 from pathlib import Path
 
@@ -85,9 +85,19 @@ def _to_cli(value) -> str | None:
     return None if isinstance(value, np.ndarray) else str(value)
 
 
+def _or_none(number: Callable) -> Callable[[str], object]:
+    """An argparse type: ``number(text)``, or ``"none"`` as it is (read as None later)."""
+    def parse(text: str):
+        return text if text == "none" else number(text)
+
+    parse.__name__ = getattr(number, "__name__", "value")  # argparse names it in errors
+    return parse
+
+
 def _int_tuple(text: str) -> tuple[int, ...]:
+    """``"500,500"`` -> ``(500, 500)``; ``""`` -> ``()``."""
     try:
-        return tuple(int(part) for part in text.split(","))
+        return tuple(int(part) for part in text.split(",")) if text else ()
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected integers separated by commas, got {text!r}") from None
@@ -115,9 +125,11 @@ def _derived_options() -> Iterator[tuple[str, dict]]:
         if options:
             kwargs["choices"] = sorted(options[0]) + (["none"] if None in constraints else [])
         elif intervals:
-            kwargs["type"] = int if intervals[0].type is Integral else float
-        elif name == "hidden_dims":
-            kwargs.update(type=_int_tuple, metavar="W1,W2,...")
+            number = int if intervals[0].type is Integral else float
+            kwargs["type"] = _or_none(number) if None in constraints else number
+        elif tuple in constraints:
+            kwargs.update(type=_or_none(_int_tuple) if None in constraints else _int_tuple,
+                          metavar="W1,W2,...")
         yield name, kwargs
 
 
@@ -225,6 +237,36 @@ def _atomic_open(path: Path, mode: str = "w", **kwargs):
         raise
 
 
+def _chosen_n_clusters(args, X: np.ndarray) -> int:
+    """``--n-clusters auto``: :func:`~skstc.select_n_clusters` with the command's STC
+    parameters and seed; prints its curve."""
+    from . import STCClustering, select_n_clusters
+
+    try:
+        selection = select_n_clusters(X, estimator=STCClustering(**_stc_params(args)),
+                                      random_state=args.seed)
+    except ValueError as exc:
+        raise CLIError(f"--n-clusters auto: {exc}") from None
+    curve = ", ".join(f"{k}: {v:.3f}" for k, v in zip(selection.candidates, selection.scores))
+    print(f"n_clusters={selection.n_clusters} chosen by the silhouette of each candidate "
+          f"({curve})")
+    return selection.n_clusters
+
+
+def _n_clusters(text: str) -> int | str:
+    """``--n-clusters``: a positive integer or ``auto``."""
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {text!r}") \
+            from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {text!r}")
+    return value
+
+
 def _cmd_cluster(args) -> int:
     from . import STCClustering
     from .embeddings import embed_cached
@@ -238,13 +280,15 @@ def _cmd_cluster(args) -> int:
         if target is not None:
             _check_writable(target)
     texts = _read_texts(path, args.column, args.encoding)
-    if len(texts) < args.n_clusters:
+    if args.n_clusters != "auto" and len(texts) < args.n_clusters:
         raise CLIError(f"{path}: {len(texts)} texts, fewer than --n-clusters {args.n_clusters}")
     _say(args, f"read {len(texts)} texts from {path}")
     t0 = time.perf_counter()
     X = embed_cached(texts, args.embedding, cache_dir=_cache_dir(args),
                      verbose=not args.quiet)
     _say(args, f"embedded with {args.embedding}: {X.shape} in {time.perf_counter() - t0:.1f}s")
+    if args.n_clusters == "auto":
+        args.n_clusters = _chosen_n_clusters(args, X)
     stc = STCClustering(args.n_clusters, random_state=args.seed, **_stc_params(args))
     labels = stc.fit_predict(X)
     conf = stc.predict_proba(X).max(axis=1)
@@ -306,7 +350,9 @@ def _parser() -> argparse.ArgumentParser:
 
     cl = sub.add_parser("cluster", help="cluster your own texts")
     cl.add_argument("input", help="text file (one text per line) or CSV file")
-    cl.add_argument("--n-clusters", dest="n_clusters", type=int, required=True)
+    cl.add_argument("--n-clusters", dest="n_clusters", type=_n_clusters, required=True,
+                    metavar="K", help="number of clusters, or 'auto' to choose it "
+                                      "(skstc.select_n_clusters)")
     cl.add_argument("-o", "--output", required=True, help="CSV file of labels to write")
     cl.add_argument("--column", default=None, help="CSV column holding the texts")
     cl.add_argument("--encoding", default="utf-8",

@@ -20,6 +20,7 @@ def small_params(**overrides) -> dict:
     """STCClustering parameters small enough for a test to fit in about a second."""
     params = dict(
         hidden_dims=(32, 32),
+        decoder_dims=(32,),  # one hidden layer, as the default (500,), to the small scale
         n_components=4,
         pretrain_epochs=15,
         max_iter=120,

@@ -239,13 +239,28 @@ def test_verbose_logs_phases(blobs, capsys):
     assert capsys.readouterr().out == ""
 
 
+@pytest.mark.parametrize(("decoder_dims", "widths"),
+                         [(None, [4, 32, 32, 12]), ((), [4, 12]), ((8,), [4, 8, 12])])
+def test_decoder_dims_shape_the_decoder_only(blobs, decoder_dims, widths):
+    X, _ = blobs
+    stc = STCClustering(4, **small_params(decoder_dims=decoder_dims, max_iter=0)).fit(X)
+    linear = [m for m in stc.autoencoder_.decoder if isinstance(m, torch.nn.Linear)]
+    assert [linear[0].in_features] + [m.out_features for m in linear] == widths
+    encoder = [m.out_features for m in stc.autoencoder_.encoder
+               if isinstance(m, torch.nn.Linear)]
+    assert encoder == [32, 32, 4]
+
+
 def test_paper_parameters_switch_every_addition_off(blobs):
     X, _ = blobs
-    stc = STCClustering(4, **small_params(tsne_weight=0, n_neighbors=0)).fit(X)
+    stc = STCClustering(4, **small_params(tsne_weight=0, n_neighbors=0,
+                                          decoder_dims=None)).fit(X)
     assert stc.history_["pretrain_tsne_loss"] == []
+    assert len(stc.autoencoder_.decoder) == len(stc.autoencoder_.encoder)  # symmetric
     # the consistency weight is unused without a graph
     same = STCClustering(
-        4, **small_params(tsne_weight=0, n_neighbors=0, consistency_weight=5.0)
+        4, **small_params(tsne_weight=0, n_neighbors=0, decoder_dims=None,
+                          consistency_weight=5.0)
     ).fit(X)
     np.testing.assert_array_equal(stc.labels_, same.labels_)
 
@@ -342,7 +357,7 @@ def test_init_labels_are_the_first_refresh_of_self_training(blobs):
     stc = STCClustering(4, **small_params(max_iter=0)).fit(X)
     np.testing.assert_array_equal(stc.init_labels_, stc.labels_)
     assert stc.n_iter_ == stc.best_iter_ == 0
-    assert list(stc.history_["time"]) == ["graph", "pretrain", "init", "self_train"]
+    assert list(stc.history_["time"]) == ["graph", "pretrain", "init", "self_train", "label"]
 
 
 def test_inference_never_moves_the_fitted_model(blobs):
@@ -355,3 +370,51 @@ def test_inference_never_moves_the_fitted_model(blobs):
     np.testing.assert_array_equal(stc.predict(X), labels)
     stc.transform(X), stc.predict_proba(X), stc.score(X)
     assert {p.device.type for p in stc.autoencoder_.parameters()} == {"cpu"}
+
+
+def test_max_samples_trains_on_a_subsample_and_labels_every_row(blobs, monkeypatch):
+    """Above max_samples the phases see a random subsample; every row is labelled after."""
+    from skstc import _stc
+
+    X, y = blobs
+    seen = []
+    original = _stc.pretrain_autoencoder
+    monkeypatch.setattr(_stc, "pretrain_autoencoder",
+                        lambda ae, Xt, **kw: seen.append(len(Xt)) or original(ae, Xt, **kw))
+    stc = STCClustering(4, **small_params(max_samples=120)).fit(X)
+    assert seen == [120]
+    assert stc.labels_.shape == stc.init_labels_.shape == (300,)
+    np.testing.assert_array_equal(stc.labels_, stc.predict(X))
+    assert adjusted_rand_score(y, stc.labels_) > 0.95
+    assert adjusted_rand_score(y, stc.init_labels_) > 0.95
+    again = STCClustering(4, **small_params(max_samples=120)).fit(X)
+    np.testing.assert_array_equal(stc.labels_, again.labels_)
+    np.testing.assert_array_equal(stc.init_labels_, again.init_labels_)
+
+
+def test_max_samples_at_or_above_n_changes_nothing(blobs):
+    X, _ = blobs
+    a = STCClustering(4, **small_params(max_samples=300)).fit(X)
+    b = STCClustering(4, **small_params(max_samples=None)).fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+
+
+def test_max_samples_below_n_clusters_is_an_error(blobs):
+    X, _ = blobs
+    with pytest.raises(ValueError, match="max_samples=3 should be >= n_clusters=4"):
+        STCClustering(4, **small_params(max_samples=3)).fit(X)
+
+
+def test_inference_goes_block_by_block(blobs, monkeypatch):
+    """predict, predict_proba and transform scale one block of rows at a time."""
+    from skstc import _chunks
+
+    X, _ = blobs
+    stc = STCClustering(4, **small_params(max_iter=20)).fit(X)
+    whole = (stc.predict(X), stc.predict_proba(X), stc.transform(X))
+    monkeypatch.setattr(_chunks, "INFERENCE_BLOCK_ENTRIES", 7 * X.shape[1])  # blocks of 7 rows
+    blocked = (stc.predict(X), stc.predict_proba(X), stc.transform(X))
+    np.testing.assert_array_equal(whole[0], blocked[0])
+    for a, b in zip(whole[1:], blocked[1:]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -95,6 +95,12 @@ def test_invalid_hidden_dims(X, dims):
         STCClustering(2, **small_params(hidden_dims=dims)).fit(X)
 
 
+@pytest.mark.parametrize("dims", [(0,), (10.5,), ("a",)])
+def test_invalid_decoder_dims(X, dims):
+    with pytest.raises(ValueError, match="decoder_dims must be a tuple of positive integers"):
+        STCClustering(2, **small_params(decoder_dims=dims)).fit(X)
+
+
 def test_empty_hidden_dims_is_a_linear_autoencoder(X):
     stc = STCClustering(2, **small_params(hidden_dims=(), max_iter=5)).fit(X)
     assert stc.transform(X).shape == (40, 4)
