@@ -1,7 +1,8 @@
 """skstc: scikit-learn compatible self-training short-text clustering in PyTorch."""
 
+from ._selection import NClustersSelection, select_n_clusters
 from ._stc import STCClustering
 
 __version__ = "0.1.0"
 
-__all__ = ["STCClustering", "__version__"]
+__all__ = ["NClustersSelection", "STCClustering", "__version__", "select_n_clusters"]

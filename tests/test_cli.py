@@ -134,6 +134,32 @@ def test_neighbor_options_reach_the_estimator():
         assert getattr(default, name) == getattr(STCClustering(), name)
 
 
+@pytest.mark.parametrize(("given", "expected"), [([], 50_000), (["--max-samples", "1000"], 1000),
+                                                  (["--max-samples", "none"], None)])
+def test_max_samples_option_takes_a_number_or_none(given, expected):
+    from skstc.cli import _parser, _stc_params
+
+    args = _parser().parse_args(["run", "--dataset", "tweet", *given])
+    assert _stc_params(args)["max_samples"] == expected
+    assert STCClustering().max_samples == 50_000
+
+
+@pytest.mark.parametrize(("given", "expected"), [([], (500,)), (["--decoder-dims", ""], ()),
+                                                  (["--decoder-dims", "none"], None),
+                                                  (["--decoder-dims", "64,32"], (64, 32))])
+def test_decoder_dims_option(given, expected):
+    from skstc.cli import _parser, _stc_params
+
+    args = _parser().parse_args(["run", "--dataset", "tweet", *given])
+    assert _stc_params(args)["decoder_dims"] == expected
+
+
+def test_max_samples_option_rejects_words(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--dataset", "tweet", "--max-samples", "many"])
+    assert "invalid int value: 'many'" in capsys.readouterr().err
+
+
 def test_estimator_validates_the_options(capsys):
     code = main(["run", "--dataset", "tweet", "--max-iter", "-1", "--no-cache"])
     assert code == 2
@@ -311,3 +337,26 @@ def test_bad_hidden_dims_is_a_usage_error(capsys):
         main(["run", "--dataset", "tweet", "--hidden-dims", "64,x"])
     assert exc.value.code == 2
     assert "expected integers separated by commas" in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # sized for 18 clusters
+def test_cluster_with_n_clusters_auto(tmp_path, capsys):
+    """Three topics of 60 texts: --n-clusters auto chooses 3 and says how."""
+    texts, _ = topic_corpus(n_per_topic=60)
+    path = tmp_path / "texts.txt"
+    path.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    out = tmp_path / "labels.csv"
+    code = main(["cluster", str(path), "--n-clusters", "auto", "-o", str(out), "--no-cache",
+                 "--quiet", "--seed", "0", *FAST])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "n_clusters=3 chosen by the silhouette of each candidate (2: " in captured.out
+    assert {r["cluster"] for r in csv.DictReader(out.open())} == {"0", "1", "2"}
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "many"])
+def test_cluster_rejects_bad_n_clusters(texts_file, tmp_path, value, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["cluster", str(texts_file), "--n-clusters", value, "-o", str(tmp_path / "o.csv")])
+    assert exc.value.code == 2
+    assert "expected a positive integer or 'auto'" in capsys.readouterr().err

@@ -1,0 +1,98 @@
+"""select_n_clusters: the recommended k, its curve, determinism and bad candidates."""
+
+import numpy as np
+import pytest
+from _testing import small_params
+from sklearn.datasets import make_blobs
+
+from skstc import NClustersSelection, STCClustering, select_n_clusters
+from skstc._selection import DEFAULT_CANDIDATES
+
+
+@pytest.fixture(scope="module")
+def mixture():
+    """600 points, six well separated blobs in 16 dimensions: the answer is 6."""
+    X, y = make_blobs(n_samples=600, centers=6, n_features=16, cluster_std=1.0,
+                      random_state=3)
+    return X.astype(np.float32), y
+
+
+def _small():
+    return STCClustering(**small_params(random_state=None))
+
+
+def test_recommends_the_number_of_blobs(mixture):
+    X, _ = mixture
+    selection = select_n_clusters(X, [2, 3, 4, 5, 6, 8, 10, 12], estimator=_small(),
+                                  random_state=0)
+    assert isinstance(selection, NClustersSelection)
+    assert selection.n_clusters == 6
+    assert selection.candidates.tolist() == [2, 3, 4, 5, 6, 8, 10, 12]
+    assert selection.scores.shape == (8,) and np.all(selection.scores <= 1)
+    assert selection.scores.argmax() == 4
+    assert set(selection.times) == {"pretrain", "candidates"}
+
+
+def test_same_seed_same_curve(mixture):
+    X, _ = mixture
+    a = select_n_clusters(X, [3, 6, 9], estimator=_small(), random_state=1)
+    b = select_n_clusters(X, [9, 6, 3, 6], estimator=_small(), random_state=1)  # sorted, unique
+    np.testing.assert_array_equal(a.candidates, b.candidates)
+    np.testing.assert_array_equal(a.scores, b.scores)
+
+
+def test_the_estimator_given_is_left_unfitted(mixture):
+    X, _ = mixture
+    est = _small()
+    select_n_clusters(X, [2, 6], estimator=est, random_state=0)
+    assert not hasattr(est, "labels_") and est.n_clusters == 8
+
+
+@pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # 200 rows, 20 clusters
+def test_default_candidates_stop_at_a_tenth_of_the_samples(mixture):
+    X, _ = mixture
+    selection = select_n_clusters(X[:200], estimator=_small(), random_state=0)
+    assert selection.candidates.tolist() == [k for k in DEFAULT_CANDIDATES if k <= 20]
+
+
+@pytest.mark.parametrize(("candidates", "match"), [
+    ([], "candidates is empty"),
+    ([1, 4], r"integers from 2 to n_samples - 1 = 599; got \[1\]"),
+    ([4, 600], r"got \[600\]"),
+    ([2.5], r"got \[2.5\]"),
+    ([True, 3], r"got \[True\]"),
+])
+def test_bad_candidates(mixture, candidates, match):
+    X, _ = mixture
+    with pytest.raises(ValueError, match=match):
+        select_n_clusters(X, candidates, estimator=_small())
+
+
+def test_tiny_inputs(mixture):
+    X, _ = mixture
+    with pytest.raises(ValueError, match="too few to compare"):
+        select_n_clusters(X[:2], estimator=_small())
+    with pytest.warns(UserWarning, match="Parameters cut to the input"):
+        selection = select_n_clusters(X[:12], [2, 3, 4], estimator=_small(), random_state=0)
+    assert selection.n_clusters in (2, 3, 4)
+
+
+def test_data_errors_come_first():
+    with pytest.raises(ValueError, match="NaN"):
+        select_n_clusters(np.full((20, 3), np.nan), [2, 3])
+
+
+def test_to_frame_and_plot(mixture):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("pandas")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    X, _ = mixture
+    selection = select_n_clusters(X, [2, 6, 10], estimator=_small(), random_state=0)
+    frame = selection.to_frame()
+    assert frame.columns.tolist() == ["n_clusters", "silhouette", "recommended"]
+    assert frame["recommended"].sum() == 1
+    ax = selection.plot()
+    assert ax.get_xlabel() == "number of clusters"
+    assert "recommended: 6" in ax.get_legend().get_texts()[0].get_text()
