@@ -51,14 +51,50 @@ def _cell(mean: float, std: float) -> str:
     return "–" if math.isnan(mean) else f"{mean:.1f} ± {std:.1f}"
 
 
+def _named_params(text: str) -> tuple[str, dict]:
+    """``'NAME={"max_iter": 1500}'`` -> ``("NAME", {"max_iter": 1500})``."""
+    name, sep, params = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=JSON, got {text!r}")
+    return name, json.loads(params)
+
+
+def _evaluate(X, y, seeds: list[int], n_jobs: int, **kwargs) -> list[dict]:
+    """``evaluate_methods`` over ``seeds``, one process per seed when ``n_jobs`` > 1."""
+    from skstc.evaluation import evaluate_methods
+
+    if n_jobs == 1:
+        return evaluate_methods(X, y, seeds=seeds, **kwargs)
+    from joblib import Parallel, delayed  # fit times then share the machine
+
+    per_seed = Parallel(n_jobs=n_jobs)(
+        delayed(evaluate_methods)(X, y, seeds=[seed], **kwargs) for seed in seeds)
+    return [row for seed_rows in per_seed for row in seed_rows]
+
+
+def _warm_up(methods: list[str], stc_params: dict) -> None:
+    """Fit each method once on a small random matrix, so that the timed fits do not pay
+    a process's one-off costs: imports, and the numba compilation of umap-learn (about a
+    minute) and pynndescent."""
+    import numpy as np
+
+    from skstc.evaluation import make_method
+
+    X = np.random.default_rng(0).normal(size=(300, 16)).astype(np.float32)
+    for name in methods:
+        make_method(name, 3, seed=0, stc_params={**stc_params, "max_iter": 2}).fit(X)
+
+
 def run(args) -> str:
     from skstc import STCClustering
     from skstc.embeddings import default_cache_dir
-    from skstc.evaluation import evaluate_methods, load_embedded, summarize
+    from skstc.evaluation import load_embedded, summarize
 
     stc_params = parse_params(args.stc_param)
     cache = None if args.no_cache else default_cache_dir()
     seeds = list(range(args.seed, args.seed + args.seeds))
+    if args.n_jobs == 1:
+        _warm_up(args.methods, stc_params)
     lines = []
     for dataset in args.datasets:
         for embedding in args.embeddings:
@@ -70,14 +106,11 @@ def run(args) -> str:
             kwargs = dict(methods=args.methods, stc_params=stc_params, holdout=args.holdout,
                           log=lambda msg, p=prefix: print(f"{p} {msg}", file=sys.stderr,
                                                           flush=True))
-            if args.n_jobs == 1:
-                rows = evaluate_methods(X, y, seeds=seeds, **kwargs)
-            else:  # one process per seed; fit times then share the machine
-                from joblib import Parallel, delayed
-
-                per_seed = Parallel(n_jobs=args.n_jobs)(
-                    delayed(evaluate_methods)(X, y, seeds=[seed], **kwargs) for seed in seeds)
-                rows = [row for seed_rows in per_seed for row in seed_rows]
+            rows = _evaluate(X, y, seeds, args.n_jobs, **kwargs)
+            for name, params in args.stc_variant:  # same matrix and seeds, after the others
+                variant = {**kwargs, "methods": ["STC"], "stc_params": {**stc_params, **params}}
+                rows += [{**row, "method": row["method"].replace("STC", f"STC ({name})", 1)}
+                         for row in _evaluate(X, y, seeds, args.n_jobs, **variant)]
             for s in summarize(rows):
                 secs = "–" if math.isnan(s["fit_s"]) else f"{s['fit_s']:.1f}"
                 peak = "–" if math.isnan(s["peak_mib"]) else f"{s['peak_mib']:.0f}"
@@ -102,6 +135,7 @@ def run(args) -> str:
         "  15 neighbors, min_dist 0, cosine, then k-means); diffusion+k-means: `DiffusionKMeans`",
         "  (10-NN cosine graph, 3 smoothing steps, then k-means); all on the same matrix.",
         f"- STC: `STCClustering(n_clusters, random_state=seed)` with {settings}.",
+        *(f"- STC ({name}): the same with {params}." for name, params in args.stc_variant),
         "- `STC before self-training`: the labels of STC's initial centroids (k-means on the",
         "  pretrained latent codes): what STC gives without its self-training step.",
         "- split `all`: fitted on every text and scored on every text. With `--holdout`:",
@@ -110,7 +144,10 @@ def run(args) -> str:
         "- Embeddings: tfidf = TF-IDF (sublinear tf) + TruncatedSVD(100) + L2; sif = SIF over",
         "  PPMI-SVD word vectors learned on the corpus; minilm = all-MiniLM-L6-v2;",
         "  minilm+tfidf = [minilm, 0.75 × tfidf] side by side.",
-        "- fit s: median wall-clock seconds of one fit; peak MiB: largest peak resident set",
+        "- fit s: median wall-clock seconds of one fit"
+        + (", after one small warm-up fit of every method (imports, umap-learn's numba "
+           "compilation)" if args.n_jobs == 1 else "")
+        + "; peak MiB: largest peak resident set",
         "  size of the process during a fit.",
         "",
         "| dataset | embedding | method | split | ACC | NMI | ARI | fit s | peak MiB |",
@@ -136,6 +173,10 @@ def main(argv=None) -> int:
                         help="fraction of texts held out of the fit and labelled by predict")
     parser.add_argument("--stc-param", action="append", default=[],
                         help="override an STCClustering parameter, e.g. max_iter=500")
+    parser.add_argument("--stc-variant", action="append", default=[], type=_named_params,
+                        metavar="NAME=JSON",
+                        help="also fit STC with these parameters, as method 'STC (NAME)', "
+                             "after the other methods in the same run (repeatable)")
     parser.add_argument("--n-jobs", type=int, default=1,
                         help="seeds fitted in parallel processes (fit times then share cores)")
     parser.add_argument("--no-cache", action="store_true")

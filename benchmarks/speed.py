@@ -13,23 +13,25 @@ Two kinds of rows:
 
 * ``default``: the library's default parameters (the full fit a user gets), on a real
   embedding (``--default-data``, by default MiniLM embeddings of StackOverflow,
-  20,000 × 384, from the embedding cache of the ``skstc`` command);
-* ``scaling``: fewer epochs and steps (``--scaling-params``) so that the large sizes
-  finish in minutes. Memory does not depend on the number of epochs or steps, and
-  the per-sample cost of each phase should not depend on n: compare the µs/sample
-  columns down the table.
+  20,000 × 384, from the embedding cache of the ``skstc`` command); ``--compare
+  'NAME=JSON'`` adds a row fitted with those parameters on the same data in the same run
+  (other defaults, to time them against each other);
+* ``scaling``: the same parameters (``--scaling-params`` overrides some) on synthetic
+  data of each size in ``--sizes``. Above ``max_samples`` rows a fit trains on a
+  subsample of that size and labels every row at the end (the ``label`` phase), so that
+  only the scaling statistics and that last pass grow with n.
 
 ``--compare-float32`` adds the default row fitted with ``precision="float32"`` (the
 default ``"auto"`` uses bfloat16 mixed precision where the CPU has it natively).
 
-Usage (about 15 minutes on 2 CPU cores)::
+Usage (about 10 minutes on 2 CPU cores)::
 
-    python benchmarks/speed.py --sizes 20000 200000 2000000 --compare-float32 --out speed.md
+    python benchmarks/speed.py --sizes 200000 2000000 --compare-float32 --out speed.md
 
 Smoke run (seconds)::
 
     python benchmarks/speed.py --default-data none --sizes 2000 --features 32 \
-        --scaling-params '{"hidden_dims": [64], "max_iter": 20}'
+        --scaling-params '{"hidden_dims": [64], "max_iter": 20, "max_samples": 1000}'
 """
 
 from __future__ import annotations
@@ -47,8 +49,6 @@ from pathlib import Path
 import numpy as np
 
 from skstc.evaluation import load_embedded, machine_description
-
-DEFAULT_SCALING = {"pretrain_epochs": 1, "max_iter": 300, "update_interval": 100, "tol": 0.0}
 
 
 def matmul_gflops(n: int = 2048, repeats: int = 10, dtype: str = "float32") -> float:
@@ -91,6 +91,14 @@ def real_data(path: Path, spec: str) -> int:
     return int(y.max() + 1)
 
 
+def _named_params(text: str) -> tuple[str, dict]:
+    """``'NAME={"max_iter": 1500}'`` -> ``("NAME", {"max_iter": 1500})``."""
+    name, sep, params = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=JSON, got {text!r}")
+    return name, json.loads(params)
+
+
 def _macs(dims: list[int]) -> int:
     """Multiply-adds of one forward pass of a dense stack ``dims[0] -> ... -> dims[-1]``."""
     return sum(a * b for a, b in zip(dims[:-1], dims[1:]))
@@ -115,18 +123,22 @@ def child(path: str, params: dict) -> dict:
     est.predict(X)
     predict_s = time.perf_counter() - t0
 
+    n_train = n if est.max_samples is None else min(n, est.max_samples)
     enc = _macs([d, *est.hidden_dims, est.n_components])
+    decoder = est.hidden_dims[::-1] if est.decoder_dims is None else est.decoder_dims
+    dec = _macs([est.n_components, *decoder, d])
     refreshes = len(est.history_["iteration"])
     flops = {
         # forward + backward (2x forward) through encoder and decoder, every sample, every epoch
-        "pretrain": 6 * 2 * enc * n * est.pretrain_epochs,
-        # encoder forward + backward per step, plus one full-data forward per refresh of P
-        "self_train": 6 * enc * est.batch_size * est.n_iter_ + 2 * enc * n * refreshes,
+        "pretrain": 6 * (enc + dec) * n_train * est.pretrain_epochs,
+        # encoder forward + backward per step, plus one forward of the rows per refresh of P
+        "self_train": 6 * enc * est.batch_size * est.n_iter_ + 2 * enc * n_train * refreshes,
         "predict": 2 * enc * n,
     }
     times = {**est.history_["time"], "predict": predict_s}
     return {
         "n": n,
+        "n_train": n_train,
         "d": d,
         "params": est.get_params(),
         "fit_s": fit_s,
@@ -156,9 +168,10 @@ def _fmt_row(kind: str, r: dict, peaks: dict) -> str:
     us = {k: 1e6 * t[k] / n for k in ("pretrain", "init", "self_train", "predict")}
     rate = {k: f[k] / t[k] / 1e9 for k in ("pretrain", "self_train", "predict")}
     return (
-        f"| {kind} | {r['precision']} | {n:,} | {r['params']['pretrain_epochs']} | {r['n_iter']} | "
-        f"{r['fit_s']:.2f} | {t['pretrain']:.2f} | {t.get('graph', 0.0):.2f} | {t['init']:.2f} | "
-        f"{t['self_train']:.2f} | "
+        f"| {kind} | {r['precision']} | {n:,} | {r['n_train']:,} | "
+        f"{r['params']['pretrain_epochs']} | {r['n_iter']} | "
+        f"{r['fit_s']:.2f} | {t['graph']:.2f} | {t['pretrain']:.2f} | {t['init']:.2f} | "
+        f"{t['self_train']:.2f} | {t['label']:.2f} | "
         f"{t['predict']:.2f} | {n / r['fit_s']:,.0f} | "
         f"{us['pretrain']:.0f} / {us['init']:.0f} / {us['self_train']:.0f} / "
         f"{us['predict']:.1f} | "
@@ -174,7 +187,7 @@ def run(args) -> str:
 
     from skstc._device import native_bfloat16
 
-    scaling = {**DEFAULT_SCALING, **json.loads(args.scaling_params)}
+    scaling = json.loads(args.scaling_params)
     peaks = {"float32": matmul_gflops()}
     if native_bfloat16(torch.device("cpu")):
         peaks["bfloat16"] = matmul_gflops(dtype="bfloat16")
@@ -201,6 +214,8 @@ def run(args) -> str:
             if args.compare_float32:
                 measure("default, float32", path,
                         {"n_clusters": n_clusters, "precision": "float32"}, args.repeats)
+            for name, params in args.compare:
+                measure(name, path, {"n_clusters": n_clusters, **params}, args.repeats)
         for n in args.sizes:
             path = Path(tmp) / f"X_{n}_{args.features}.npy"
             make_data(path, n, args.features)
@@ -221,9 +236,11 @@ def run(args) -> str:
         "features, `STCClustering(n_clusters=20, random_state=0)`; every fit reads its data "
         "from a read-only `.npy` memmap",
         f"- `default` row: library defaults on the `{args.default_data}` embedding "
-        f"(n_clusters = its number of classes); `scaling` rows: {scaling} (same memory as a "
-        "default fit, fewer epochs and steps)",
-        "- Times in seconds; µs/sample = phase time / n (pretrain / init / self-train / "
+        f"(n_clusters = its number of classes); `scaling` rows: library defaults"
+        + (f" with {scaling}" if scaling else "")
+        + "".join(f"; `{name}` row: {params}" for name, params in args.compare),
+        "- Times in seconds; trained on: the rows the training phases saw (`max_samples`); "
+        "µs/sample = phase time / n (pretrain / init / self-train / "
         "predict); GFLOP/s = autoencoder arithmetic of the phase / its time, with the "
         "fraction of the matmul rate in the precision of the training passes (`precision`; "
         "predict always runs in float32); peak memory = peak resident set size of the fitting "
@@ -231,10 +248,10 @@ def run(args) -> str:
         "",
         *notes,
         "",
-        "| rows | precision | n | epochs | steps | fit s | pretrain s | graph s | init s | "
-        "self-train s | predict s | samples/s (fit) | µs/sample | pretrain GFLOP/s | "
-        "self-train GFLOP/s | predict GFLOP/s | data MiB | peak MiB |",
-        "|---" * 18 + "|",
+        "| rows | precision | n | trained on | epochs | steps | fit s | graph s | pretrain s | "
+        "init s | self-train s | label s | predict s | samples/s (fit) | µs/sample | "
+        "pretrain GFLOP/s | self-train GFLOP/s | predict GFLOP/s | data MiB | peak MiB |",
+        "|---" * 20 + "|",
         *rows,
         "",
     ]
@@ -252,6 +269,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare-float32", action="store_true",
                         help="add the default row with precision='float32'")
     parser.add_argument("--scaling-params", default="{}", help="JSON; merged into the scaling rows")
+    parser.add_argument("--compare", action="append", default=[], metavar="NAME=JSON",
+                        type=_named_params,
+                        help="a further row NAME on the default data with these parameters "
+                             "(repeatable)")
     parser.add_argument("--tmpdir", default=None, help="where the synthetic .npy files go")
     parser.add_argument("--out", default=None, help="write the Markdown table here")
     parser.add_argument("--quiet", action="store_true")

@@ -32,13 +32,16 @@ def test_reproduce_smoke(needs_data, tmp_path, capsys):
         "--subsample", "600", "--no-cache", "--out", str(out), "--published",
         "--methods", "k-means", "diffusion+k-means", "STC",
         "--stc-param", "max_iter=30", "--stc-param", "update_interval=10",
-        "--stc-param", "device=\"cpu\"",
+        "--stc-param", "device=\"cpu\"", "--stc-variant", 'short={"max_iter": 10}',
     ])
     assert code == 0
     report = out.read_text()
     for needle in ("| searchsnippets | tfidf | k-means | all |",
                    "| searchsnippets | tfidf | diffusion+k-means | all |",
                    "| searchsnippets | tfidf | STC | all |", "STC before self-training",
+                   "| searchsnippets | tfidf | STC (short) | all |",
+                   "| searchsnippets | tfidf | STC (short) before self-training | all |",
+                   "STC (short): the same with {'max_iter': 10}",
                    "Machine:", "Seeds: 0", "subsample of 600", "Hadifar et al. 2019",
                    "'n_neighbors': 10", "'device': 'cpu'"):
         assert needle in report
@@ -116,23 +119,24 @@ def test_speed_smoke(tmp_path):
     code = speed.main([
         "--default-data", "none", "--sizes", "1000", "2000", "--features", "16", "--quiet",
         "--tmpdir", str(tmp_path), "--out", str(out),
-        "--scaling-params", '{"hidden_dims": [32], "max_iter": 10, "update_interval": 5, '
-        '"n_init": 1, "device": "cpu"}',
+        "--scaling-params", '{"hidden_dims": [32], "decoder_dims": [], "max_iter": 10, '
+        '"update_interval": 5, "tol": 0, "n_init": 1, "device": "cpu", "max_samples": 1500}',
     ])
     assert code == 0
     report = out.read_text()
     assert "Measured matmul rate" in report and "float32 **" in report
     rows = [line for line in report.splitlines() if line.startswith("| scaling |")]
-    assert [row.split("|")[3].strip() for row in rows] == ["1,000", "2,000"]
-    for row in rows:
-        cells = [c.strip() for c in row.split("|")[1:-1]]
-        assert cells[1] in {"float32", "bfloat16"}  # precision_ of the fit
-        assert cells[4] == "10"  # self-training steps
-        fit_s, graph_s, samples_per_s, peak_mib = (
-            float(cells[i].replace(",", "")) for i in (5, 7, 11, -1)
+    cells = [[c.strip() for c in row.split("|")[1:-1]] for row in rows]
+    assert [(c[2], c[3]) for c in cells] == [("1,000", "1,000"), ("2,000", "1,500")]  # max_samples
+    for c in cells:
+        assert c[1] in {"float32", "bfloat16"}  # precision_ of the fit
+        assert c[5] == "10"  # self-training steps
+        fit_s, graph_s, label_s, samples_per_s, peak_mib = (
+            float(c[i].replace(",", "")) for i in (6, 7, 11, 13, -1)
         )
         # the graph of 1,000 rows can take under 5 ms, printed as 0.00
         assert fit_s > 0 and samples_per_s > 0 and peak_mib > 0 and 0 <= graph_s < fit_s
+        assert 0 <= label_s < fit_s
     assert not list(tmp_path.rglob("*.npy"))  # synthetic data removed
 
 
@@ -165,3 +169,20 @@ def test_graph_smoke(capsys):
     cells = [c.strip() for c in row[0].strip("|").split("|")]
     assert cells[1] == "1,500 × 384" and float(cells[3]) == 1.0  # exact is exact
     assert 0.5 < float(cells[5]) <= 1.0
+
+
+@pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # 300 rows
+def test_n_clusters_smoke(needs_data, capsys):
+    n_clusters = _load("n_clusters")
+    code = n_clusters.main([
+        "--datasets", "tweet", "--embedding", "tfidf", "--subsample", "300", "--no-hdbscan",
+        "--stc-param", "max_iter=10", "--stc-param", "pretrain_epochs=1",
+        "--stc-param", "hidden_dims=[32]",
+    ])
+    assert code == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("| tweet |"))
+    cells = [c.strip() for c in row.split("|")[1:-1]]
+    true_k, k_select, k_silhouette = (int(c) for c in cells[1:4])
+    assert 2 <= k_select <= 30 and 2 <= k_silhouette <= 30  # candidates up to 300 / 10
+    assert "HDBSCAN" not in out

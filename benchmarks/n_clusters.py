@@ -1,0 +1,143 @@
+"""Benchmark: choosing the number of clusters without labels, against the true number.
+
+For each data set (MiniLM embeddings by default) the number of clusters is chosen by:
+
+- ``select_n_clusters``: :func:`skstc.select_n_clusters` with its default candidates;
+- ``k-means silhouette``: the candidate whose k-means partition of the input (one run)
+  has the highest silhouette (same candidates, same 3,000-row subsample size);
+- ``UMAP + HDBSCAN``: the BERTopic recipe, UMAP to 5 dimensions (15 neighbors, min_dist
+  0, cosine) then scikit-learn's HDBSCAN (``min_cluster_size=10``); its number of
+  clusters, and the share of texts it calls outliers.
+
+Then STC is fitted with each chosen k and with the true k (library defaults, the same
+seed) and scored against the classes by NMI and ARI: NMI, not Hungarian ACC, is fair
+when k differs. HDBSCAN's own partition is scored too (its outliers as one cluster).
+
+Usage (about 25 minutes on 2 CPU cores)::
+
+    python benchmarks/n_clusters.py --out n_clusters.md
+
+Smoke run (seconds)::
+
+    python benchmarks/n_clusters.py --datasets tweet --embedding tfidf --subsample 400 \\
+        --stc-param max_iter=20 --stc-param pretrain_epochs=2 --no-hdbscan
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_SETS = ["stackoverflow", "searchsnippets", "biomedical", "googlenews-TS",
+                "googlenews-T", "googlenews-S", "tweet", "agnews", "clinc150"]
+
+
+def _kmeans_silhouette(X: np.ndarray, candidates: np.ndarray, seed: int) -> int:
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    scores = [silhouette_score(X, KMeans(int(k), n_init=1, random_state=seed).fit_predict(X),
+                               sample_size=min(3000, len(X)), random_state=0)
+              for k in candidates]
+    return int(candidates[int(np.argmax(scores))])
+
+
+def _umap_hdbscan(X: np.ndarray, seed: int) -> np.ndarray:
+    import umap
+    from sklearn.cluster import HDBSCAN
+
+    codes = umap.UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine",
+                      random_state=seed).fit_transform(X)
+    return HDBSCAN(min_cluster_size=10).fit_predict(codes)
+
+
+def run(args) -> str:
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from skstc import STCClustering, select_n_clusters
+    from skstc.embeddings import default_cache_dir
+    from skstc.evaluation import load_embedded, machine_description
+
+    params = {k: json.loads(v) for k, v in (p.split("=", 1) for p in args.stc_param)}
+    estimator = STCClustering(**params)
+    lines = []
+    for dataset in args.datasets:
+        X, y = load_embedded(dataset, args.embedding, cache_dir=default_cache_dir(),
+                             subsample=args.subsample)
+        true_k = int(np.unique(y).size)
+        t0 = time.perf_counter()
+        selection = select_n_clusters(X, estimator=estimator, random_state=args.seed)
+        select_s = time.perf_counter() - t0
+        chosen = {"select_n_clusters": selection.n_clusters,
+                  "k-means silhouette": _kmeans_silhouette(X, selection.candidates, args.seed)}
+        if not args.no_hdbscan:
+            hdb = _umap_hdbscan(X, args.seed)
+            chosen["UMAP + HDBSCAN"] = int(np.unique(hdb[hdb >= 0]).size)
+        fits = {}
+        for k in sorted({true_k, *chosen.values()}):
+            t0 = time.perf_counter()
+            labels = STCClustering(k, **{**params, "random_state": args.seed}).fit(X).labels_
+            fits[k] = (100 * normalized_mutual_info_score(y, labels),
+                       100 * adjusted_rand_score(y, labels), time.perf_counter() - t0)
+        print(f"{dataset}: true {true_k}, chosen {chosen}, select {select_s:.0f}s, "
+              f"curve {dict(zip(selection.candidates.tolist(), selection.scores.round(3)))}",
+              file=sys.stderr, flush=True)
+        nmi_true, ari_true, fit_s = fits[true_k]
+        cells = [f"{fits[k][0]:.1f} / {fits[k][1]:.1f}" for k in chosen.values()]
+        row = (f"| {dataset} | {true_k} | " + " | ".join(str(k) for k in chosen.values())
+               + f" | {nmi_true:.1f} / {ari_true:.1f} | " + " | ".join(cells))
+        if not args.no_hdbscan:
+            row += (f" | {100 * normalized_mutual_info_score(y, hdb):.1f} / "
+                    f"{100 * adjusted_rand_score(y, hdb):.1f} | {100 * np.mean(hdb < 0):.0f}%")
+        lines.append(row + f" | {select_s:.0f} / {fit_s:.0f} |")
+    methods = list(chosen)
+    head = ("| data set | true k | " + " | ".join(f"k: {m}" for m in methods)
+            + " | STC NMI / ARI at true k | "
+            + " | ".join(f"STC NMI / ARI at k of {m}" for m in methods)
+            + (" | HDBSCAN's own NMI / ARI | HDBSCAN outliers" if not args.no_hdbscan else "")
+            + " | select s / one STC fit s |")
+    command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+    report = [
+        "## Choosing the number of clusters",
+        "",
+        f"Produced by `{command}` on {time.strftime('%Y-%m-%d')}.",
+        "",
+        f"- Machine: {machine_description()}",
+        f"- Embedding: {args.embedding}; seed {args.seed}; STC parameters: library defaults"
+        + (f" with {params}" if params else ""),
+        "",
+        head,
+        "|---" * head.count(" | ") + "|---|",
+        *lines,
+        "",
+    ]
+    return "\n".join(report)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", nargs="+", default=DEFAULT_SETS)
+    parser.add_argument("--embedding", default="minilm")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--subsample", type=int, default=None)
+    parser.add_argument("--stc-param", action="append", default=[],
+                        help="override an STCClustering parameter, e.g. max_iter=100")
+    parser.add_argument("--no-hdbscan", action="store_true",
+                        help="skip the UMAP + HDBSCAN peer (needs umap-learn)")
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args(argv)
+    report = run(args)
+    if args.out:
+        Path(args.out).write_text(report, encoding="utf-8")
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
