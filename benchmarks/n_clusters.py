@@ -62,7 +62,7 @@ def run(args) -> str:
 
     from skstc import STCClustering, select_n_clusters
     from skstc.embeddings import default_cache_dir
-    from skstc.evaluation import load_embedded, machine_description
+    from skstc.evaluation import load_embedded, report_preamble
 
     params = {k: json.loads(v) for k, v in (p.split("=", 1) for p in args.stc_param)}
     estimator = STCClustering(**params)
@@ -102,13 +102,8 @@ def run(args) -> str:
             + " | ".join(f"STC NMI / ARI at k of {m}" for m in methods)
             + (" | HDBSCAN's own NMI / ARI | HDBSCAN outliers" if not args.no_hdbscan else "")
             + " | select s / one STC fit s |")
-    command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     report = [
-        "## Choosing the number of clusters",
-        "",
-        f"Produced by `{command}` on {time.strftime('%Y-%m-%d')}.",
-        "",
-        f"- Machine: {machine_description()}",
+        *report_preamble("## Choosing the number of clusters", "python " + shlex.join(sys.argv)),
         f"- Embedding: {args.embedding}; seed {args.seed}; STC parameters: library defaults"
         + (f" with {params}" if params else ""),
         "",

@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from skstc.evaluation import METHODS, machine_description
+from skstc.evaluation import METHODS, report_preamble
 
 PUBLISHED = """\
 | method (source) | StackOverflow ACC/NMI | SearchSnippets ACC/NMI | Biomedical ACC/NMI |
@@ -120,13 +120,8 @@ def run(args) -> str:
     settings = {k: v for k, v in STCClustering().get_params().items()
                 if k not in ("n_clusters", "random_state", "verbose")}
     settings.update(stc_params)
-    command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     report = [
-        "# Benchmark results",
-        "",
-        f"Produced by `{command}` on {time.strftime('%Y-%m-%d')}.",
-        "",
-        f"- Machine: {machine_description()}",
+        *report_preamble("# Benchmark results", "python " + shlex.join(sys.argv)),
         f"- Seeds: {', '.join(map(str, seeds))} (mean ± std over seeds; every sample scored"
         + (f"; random subsample of {args.subsample} texts" if args.subsample else "")
         + (f"; {args.n_jobs} seeds at a time in parallel processes" if args.n_jobs != 1

@@ -48,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skstc.evaluation import load_embedded, machine_description
+from skstc.evaluation import load_embedded, report_preamble
 
 
 def matmul_gflops(n: int = 2048, repeats: int = 10, dtype: str = "float32") -> float:
@@ -223,13 +223,9 @@ def run(args) -> str:
             path.unlink()  # up to GBs: free the disk before the next size
     threads = result["threads"]
     lines = [
-        "## Speed and memory",
-        "",
-        f"Produced by `python benchmarks/speed.py {shlex.join(args.argv)}` on "
-        f"{time.strftime('%Y-%m-%d')}.",
-        "",
-        f"- Machine: {machine_description()}; "
-        f"fits ran with {threads} torch threads on {result['device']}",
+        *report_preamble("## Speed and memory",
+                         f"python benchmarks/speed.py {shlex.join(args.argv)}",
+                         f"; fits ran with {threads} torch threads on {result['device']}"),
         "- Measured matmul rate (torch.mm, 2048 × 2048, best of 10): "
         + ", ".join(f"{k} **{v:.0f} GFLOP/s**" for k, v in peaks.items()),
         f"- Data: `scaling` rows: synthetic mixture of 20 Gaussians, {args.features} float32 "

@@ -32,6 +32,7 @@ __all__ = [
     "load_embedded",
     "machine_description",
     "make_method",
+    "report_preamble",
     "summarize",
 ]
 
@@ -324,3 +325,30 @@ def machine_description() -> str:
     return (f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} "
             f"({torch.get_num_threads()} threads), scikit-learn {sklearn.__version__}, "
             f"Python {platform.python_version()}, {platform.system()} {platform.machine()}")
+
+
+def report_preamble(title: str, command: str, machine_note: str = "") -> list[str]:
+    """The first lines of a benchmark report: its title, the command, the date, the machine.
+
+    Parameters
+    ----------
+    title : str
+        The report's heading, Markdown included (``"## Speed and memory"``).
+    command : str
+        The command line that produced the report.
+    machine_note : str, default=""
+        Appended to the machine's line (``"; fits ran with 2 torch threads"``).
+
+    Returns
+    -------
+    lines : list of str
+        Markdown lines, to be joined with newlines.
+
+    Examples
+    --------
+    >>> lines = report_preamble("## Results", "python benchmarks/reproduce.py")
+    >>> lines[2].startswith("Produced by `python benchmarks/reproduce.py` on ")
+    True
+    """
+    return [title, "", f"Produced by `{command}` on {time.strftime('%Y-%m-%d')}.", "",
+            f"- Machine: {machine_description()}{machine_note}"]

@@ -7,7 +7,9 @@ from skstc.evaluation import (
     METHODS,
     _mapped_accuracy,
     evaluate_methods,
+    machine_description,
     make_method,
+    report_preamble,
     summarize,
 )
 
@@ -92,3 +94,13 @@ def test_a_new_method_is_one_registry_entry(monkeypatch):
     rows = evaluation.evaluate_methods(X, y, methods=["ward"])
     assert [r["method"] for r in rows] == ["ward, all in one", "ward"]
     assert rows[1]["ACC"] > 0.9 and rows[0]["ACC"] == pytest.approx(1 / 3)
+
+
+def test_report_preamble_names_the_command_and_the_machine():
+    import torch
+
+    lines = report_preamble("## Title", "python x.py --a 1", "; 2 threads")
+    assert lines[0] == "## Title"
+    assert "`python x.py --a 1`" in lines[2]
+    assert lines[-1].startswith("- Machine: ") and lines[-1].endswith("; 2 threads")
+    assert f"torch {torch.__version__}" in machine_description()
