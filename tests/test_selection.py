@@ -2,11 +2,13 @@
 
 import numpy as np
 import pytest
+import torch
 from _testing import small_params
 from sklearn.datasets import make_blobs
+from sklearn.metrics import silhouette_score
 
 from skstc import NClustersSelection, STCClustering, select_n_clusters
-from skstc._selection import DEFAULT_CANDIDATES
+from skstc._selection import DEFAULT_CANDIDATES, silhouettes
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +98,20 @@ def test_to_frame_and_plot(mixture):
     ax = selection.plot()
     assert ax.get_xlabel() == "number of clusters"
     assert "recommended: 6" in ax.get_legend().get_texts()[0].get_text()
+
+
+def test_silhouettes_match_scikit_learn_block_by_block():
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 6)
+    labelings = [rng.randint(0, k, 300) for k in (2, 7, 60)]
+    labelings.append(np.r_[np.zeros(299, int), 1])  # a singleton cluster scores 0
+    ours = silhouettes(torch.from_numpy(X), [torch.from_numpy(lab) for lab in labelings],
+                       block_rows=64)  # blocks that do not divide the rows
+    np.testing.assert_allclose(ours, [silhouette_score(X, lab) for lab in labelings],
+                               rtol=1e-6, atol=1e-9)
+
+
+def test_silhouettes_of_degenerate_labelings_are_minus_one():
+    X = torch.randn(5, 3)
+    same, distinct = torch.zeros(5, dtype=torch.long), torch.arange(5)
+    np.testing.assert_array_equal(silhouettes(X, [same, distinct]), [-1.0, -1.0])
