@@ -17,6 +17,15 @@ Usage (about 25 minutes on 2 CPU cores)::
 
     python benchmarks/n_clusters.py --out n_clusters.md
 
+With ``--criteria``, no STC fit and no peer: the number of clusters each candidate
+criterion chooses from the same pretrained model and the same partitions of its codes
+(those of ``select_n_clusters``): the silhouette in the scaled input on 10,000 rows (what
+``select_n_clusters`` uses) and on 3,000 (the self-training guard's), the silhouette of
+the latent codes, the Calinski–Harabasz index in the input, and the modularity of the
+partition on the kNN graph (about 10 minutes)::
+
+    python benchmarks/n_clusters.py --criteria --out criteria.md
+
 Smoke run (seconds)::
 
     python benchmarks/n_clusters.py --datasets tweet --embedding tfidf --subsample 400 \\
@@ -115,6 +124,68 @@ def run(args) -> str:
     return "\n".join(report)
 
 
+def _criteria(partitions) -> dict[str, int]:
+    """The candidate each criterion scores best, on one model's partitions."""
+    import torch
+    from sklearn.metrics import calinski_harabasz_score
+
+    from skstc._graph import modularity
+    from skstc._selection import _compact, _scored_rows, silhouettes
+
+    n = len(partitions.Z)
+    sub, sub3 = _scored_rows(n), _scored_rows(n, 3000)
+    labels = partitions.labels
+    on_sub = [_compact(lab[sub]) for lab in labels]
+    on_sub3 = [_compact(lab[sub3]) for lab in labels]
+    scores = {
+        "silhouette, input, 10,000 rows (select_n_clusters)":
+            silhouettes(partitions.X[sub], on_sub),
+        "silhouette, input, 3,000 rows":
+            silhouettes(partitions.X[sub3], on_sub3),
+        "silhouette, codes":
+            silhouettes(torch.from_numpy(partitions.Z[sub]), on_sub),
+        "Calinski–Harabasz, input":
+            [calinski_harabasz_score(partitions.X[sub].numpy(), lab) for lab in on_sub],
+        "modularity, kNN graph":
+            [modularity(lab, partitions.neighbors) for lab in labels],
+    }
+    return {name: int(partitions.candidates[int(np.argmax(v))]) for name, v in scores.items()}
+
+
+def run_criteria(args) -> str:
+    from skstc import STCClustering
+    from skstc._selection import _candidate_partitions
+    from skstc.embeddings import default_cache_dir
+    from skstc.evaluation import load_embedded, report_preamble
+
+    params = {k: json.loads(v) for k, v in (p.split("=", 1) for p in args.stc_param)}
+    lines, within = [], {}
+    for dataset in args.datasets:
+        X, y = load_embedded(dataset, args.embedding, cache_dir=default_cache_dir(),
+                             subsample=args.subsample)
+        true_k = int(np.unique(y).size)
+        chosen = _criteria(_candidate_partitions(X, None, STCClustering(**params), args.seed))
+        print(f"{dataset}: true {true_k}, chosen {chosen}", file=sys.stderr, flush=True)
+        for name, k in chosen.items():
+            within[name] = within.get(name, 0) + (max(k, true_k) / min(k, true_k) <= 1.3)
+        lines.append(f"| {dataset} | {true_k} | " + " | ".join(map(str, chosen.values())) + " |")
+    names = list(within)
+    head = "| data set | true k | " + " | ".join(names) + " |"
+    return "\n".join([
+        *report_preamble("## Criteria for the number of clusters",
+                         "python " + shlex.join(sys.argv)),
+        f"- Embedding: {args.embedding}; seed {args.seed}; STC parameters: library defaults"
+        + (f" with {params}" if params else ""),
+        "",
+        head,
+        "|---" * (len(names) + 2) + "|",
+        *lines,
+        "| within a factor 1.3 of the true k | | "
+        + " | ".join(f"{within[m]} of {len(lines)}" for m in names) + " |",
+        "",
+    ])
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs="+", default=DEFAULT_SETS)
@@ -125,9 +196,11 @@ def main(argv=None) -> int:
                         help="override an STCClustering parameter, e.g. max_iter=100")
     parser.add_argument("--no-hdbscan", action="store_true",
                         help="skip the UMAP + HDBSCAN peer (needs umap-learn)")
+    parser.add_argument("--criteria", action="store_true",
+                        help="compare criteria for k on one pretrained model (no STC fits)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
-    report = run(args)
+    report = run_criteria(args) if args.criteria else run(args)
     if args.out:
         Path(args.out).write_text(report, encoding="utf-8")
     print(report)

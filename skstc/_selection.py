@@ -187,12 +187,38 @@ def select_n_clusters(
     >>> selection.n_clusters
     5
     """
+    partitions = _candidate_partitions(X, candidates, estimator, random_state)
+    t0 = time.perf_counter()
+    sub = _scored_rows(len(partitions.Z))
+    scores = silhouettes(partitions.X[sub], [_compact(lab[sub]) for lab in partitions.labels])
+    times = dict(partitions.times)
+    times["candidates"] += time.perf_counter() - t0
+    return NClustersSelection(
+        n_clusters=int(partitions.candidates[np.argmax(scores)]),
+        candidates=partitions.candidates, scores=scores, times=times,
+    )
+
+
+@dataclass
+class _Partitions:
+    """STC's initial clustering of one pretrained model's codes for every candidate k."""
+
+    candidates: np.ndarray
+    labels: list  # of LongTensor (n_train,): the labels of the training rows, per candidate
+    X: torch.Tensor  # (n_train, n_features): the scaled training rows, on the CPU
+    Z: np.ndarray  # (n_train, n_components): their latent codes
+    neighbors: torch.Tensor | None  # their kNN graph
+    times: dict
+
+
+def _candidate_partitions(X, candidates, estimator, random_state) -> _Partitions:
+    """The steps of :func:`select_n_clusters` before any score: validation, one
+    pretraining, then STC's initial clustering of the codes for each candidate."""
     est = clone(estimator) if estimator is not None else STCClustering()
     if random_state is not None:
         est.set_params(random_state=random_state)
     X = est._validate(X, reset=True)
-    n_train = est._n_train(X.shape[0])
-    candidates = _checked_candidates(candidates, n_train)
+    candidates = _checked_candidates(candidates, est._n_train(X.shape[0]))
     est.set_params(n_clusters=int(candidates.max()))  # sizes the graph for the most clusters
     est._check_params_vs_input(X)
     t0 = time.perf_counter()
@@ -203,18 +229,24 @@ def select_n_clusters(
     Z = encode(autoencoder.encoder, run.Xt, run.device).cpu().numpy()
     t1 = time.perf_counter()
     Zt = torch.from_numpy(Z)
-    sub = np.arange(len(Z))
-    if len(Z) > SELECTION_MAX_SAMPLES:
-        sub = np.sort(np.random.RandomState(0).choice(len(Z), SELECTION_MAX_SAMPLES,
-                                                      replace=False))
-    labelings = []
+    labels = []
     for k in candidates:
         centers = torch.from_numpy(est._initial_centers(run, Z, neighbors, int(k)))
-        labels = log_q_of_codes(Zt, centers, est.alpha).argmax(1)[sub]
-        labelings.append(torch.unique(labels, return_inverse=True)[1])
-    rows = run.Xt[torch.from_numpy(sub).to(run.Xt.device)].cpu()
-    scores = silhouettes(rows, labelings)
-    return NClustersSelection(
-        n_clusters=int(candidates[np.argmax(scores)]), candidates=candidates, scores=scores,
+        labels.append(log_q_of_codes(Zt, centers, est.alpha).argmax(1))
+    return _Partitions(
+        candidates=candidates, labels=labels, X=run.Xt.cpu(), Z=Z,
+        neighbors=None if neighbors is None else neighbors.cpu(),
         times={"pretrain": t1 - t0, "candidates": time.perf_counter() - t1},
     )
+
+
+def _scored_rows(n: int, max_samples: int = SELECTION_MAX_SAMPLES) -> np.ndarray:
+    """The rows the scores are computed on: all, or ``max_samples`` drawn with a fixed seed."""
+    if n <= max_samples:
+        return np.arange(n)
+    return np.sort(np.random.RandomState(0).choice(n, max_samples, replace=False))
+
+
+def _compact(labels: torch.Tensor) -> torch.Tensor:
+    """Labels renumbered 0 .. (number of distinct labels - 1)."""
+    return torch.unique(labels, return_inverse=True)[1]

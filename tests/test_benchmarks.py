@@ -186,3 +186,20 @@ def test_n_clusters_smoke(needs_data, capsys):
     true_k, k_select, k_silhouette = (int(c) for c in cells[1:4])
     assert 2 <= k_select <= 30 and 2 <= k_silhouette <= 30  # candidates up to 300 / 10
     assert "HDBSCAN" not in out
+
+
+@pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # 300 rows
+def test_n_clusters_criteria_smoke(needs_data, capsys):
+    n_clusters = _load("n_clusters")
+    code = n_clusters.main([
+        "--criteria", "--datasets", "tweet", "--embedding", "tfidf", "--subsample", "300",
+        "--stc-param", "pretrain_epochs=1", "--stc-param", "hidden_dims=[32]",
+    ])
+    assert code == 0
+    out = capsys.readouterr().out
+    head = next(line for line in out.splitlines() if line.startswith("| data set |"))
+    assert "modularity, kNN graph" in head and "silhouette, codes" in head
+    row = next(line for line in out.splitlines() if line.startswith("| tweet |"))
+    chosen = [int(c) for c in row.split("|")[3:-1]]
+    assert len(chosen) == 5 and all(2 <= k <= 30 for k in chosen)
+    assert "| within a factor 1.3 of the true k | |" in out
