@@ -171,35 +171,33 @@ def test_graph_smoke(capsys):
     assert 0.5 < float(cells[5]) <= 1.0
 
 
-@pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # 300 rows
-def test_n_clusters_smoke(needs_data, capsys):
-    n_clusters = _load("n_clusters")
-    code = n_clusters.main([
-        "--datasets", "tweet", "--embedding", "tfidf", "--subsample", "300", "--no-hdbscan",
+def _n_clusters_on_300_tweets(capsys, *options) -> tuple[str, list[str]]:
+    """n_clusters.py on 300 Tweet texts (TF-IDF, a tiny network): its report, and the
+    cells of its Tweet row."""
+    code = _load("n_clusters").main([
+        "--datasets", "tweet", "--embedding", "tfidf", "--subsample", "300",
         "--stc-param", "max_iter=10", "--stc-param", "pretrain_epochs=1",
-        "--stc-param", "hidden_dims=[32]",
+        "--stc-param", "hidden_dims=[32]", *options,
     ])
     assert code == 0
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith("| tweet |"))
-    cells = [c.strip() for c in row.split("|")[1:-1]]
-    true_k, k_select, k_silhouette = (int(c) for c in cells[1:4])
+    return out, [c.strip() for c in row.split("|")[1:-1]]
+
+
+@pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # 300 rows
+def test_n_clusters_smoke(needs_data, capsys):
+    out, cells = _n_clusters_on_300_tweets(capsys, "--no-hdbscan")
+    k_select, k_silhouette = int(cells[2]), int(cells[3])
     assert 2 <= k_select <= 30 and 2 <= k_silhouette <= 30  # candidates up to 300 / 10
     assert "HDBSCAN" not in out
 
 
 @pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # 300 rows
 def test_n_clusters_criteria_smoke(needs_data, capsys):
-    n_clusters = _load("n_clusters")
-    code = n_clusters.main([
-        "--criteria", "--datasets", "tweet", "--embedding", "tfidf", "--subsample", "300",
-        "--stc-param", "pretrain_epochs=1", "--stc-param", "hidden_dims=[32]",
-    ])
-    assert code == 0
-    out = capsys.readouterr().out
+    out, cells = _n_clusters_on_300_tweets(capsys, "--criteria")
     head = next(line for line in out.splitlines() if line.startswith("| data set |"))
     assert "modularity, kNN graph" in head and "silhouette, codes" in head
-    row = next(line for line in out.splitlines() if line.startswith("| tweet |"))
-    chosen = [int(c) for c in row.split("|")[3:-1]]
+    chosen = [int(c) for c in cells[2:]]
     assert len(chosen) == 5 and all(2 <= k <= 30 for k in chosen)
     assert "| within a factor 1.3 of the true k | |" in out
