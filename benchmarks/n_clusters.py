@@ -66,6 +66,16 @@ def _umap_hdbscan(X: np.ndarray, seed: int) -> np.ndarray:
     return HDBSCAN(min_cluster_size=10).fit_predict(codes)
 
 
+def _stc_params(args) -> dict:
+    """The ``--stc-param NAME=JSON`` overrides as keyword arguments of STCClustering."""
+    return {k: json.loads(v) for k, v in (p.split("=", 1) for p in args.stc_param)}
+
+
+def _settings_line(args, params: dict) -> str:
+    return (f"- Embedding: {args.embedding}; seed {args.seed}; STC parameters: library "
+            "defaults" + (f" with {params}" if params else ""))
+
+
 def run(args) -> str:
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
@@ -73,7 +83,7 @@ def run(args) -> str:
     from skstc.embeddings import default_cache_dir
     from skstc.evaluation import load_embedded, report_preamble
 
-    params = {k: json.loads(v) for k, v in (p.split("=", 1) for p in args.stc_param)}
+    params = _stc_params(args)
     estimator = STCClustering(**params)
     lines = []
     for dataset in args.datasets:
@@ -113,8 +123,7 @@ def run(args) -> str:
             + " | select s / one STC fit s |")
     report = [
         *report_preamble("## Choosing the number of clusters", "python " + shlex.join(sys.argv)),
-        f"- Embedding: {args.embedding}; seed {args.seed}; STC parameters: library defaults"
-        + (f" with {params}" if params else ""),
+        _settings_line(args, params),
         "",
         head,
         "|---" * head.count(" | ") + "|---|",
@@ -130,10 +139,11 @@ def _criteria(partitions) -> dict[str, int]:
     from sklearn.metrics import calinski_harabasz_score
 
     from skstc._graph import modularity
-    from skstc._selection import _compact, _scored_rows, silhouettes
+    from skstc._guard import GUARD_MAX_SAMPLES, fixed_rows
+    from skstc._selection import SELECTION_MAX_SAMPLES, _compact, silhouettes
 
     n = len(partitions.Z)
-    sub, sub3 = _scored_rows(n), _scored_rows(n, 3000)
+    sub, sub3 = fixed_rows(n, SELECTION_MAX_SAMPLES), fixed_rows(n, GUARD_MAX_SAMPLES)
     labels = partitions.labels
     on_sub = [_compact(lab[sub]) for lab in labels]
     on_sub3 = [_compact(lab[sub3]) for lab in labels]
@@ -158,7 +168,7 @@ def run_criteria(args) -> str:
     from skstc.embeddings import default_cache_dir
     from skstc.evaluation import load_embedded, report_preamble
 
-    params = {k: json.loads(v) for k, v in (p.split("=", 1) for p in args.stc_param)}
+    params = _stc_params(args)
     lines, within = [], {}
     for dataset in args.datasets:
         X, y = load_embedded(dataset, args.embedding, cache_dir=default_cache_dir(),
@@ -174,8 +184,7 @@ def run_criteria(args) -> str:
     return "\n".join([
         *report_preamble("## Criteria for the number of clusters",
                          "python " + shlex.join(sys.argv)),
-        f"- Embedding: {args.embedding}; seed {args.seed}; STC parameters: library defaults"
-        + (f" with {params}" if params else ""),
+        _settings_line(args, params),
         "",
         head,
         "|---" * (len(names) + 2) + "|",

@@ -18,6 +18,15 @@ from sklearn.metrics import pairwise_distances, silhouette_score
 GUARD_MAX_SAMPLES = 3000
 
 
+def fixed_rows(n: int, max_samples: int) -> np.ndarray:
+    """Indices of the rows a score is computed on: all ``n``, or ``max_samples`` of them
+    drawn with a fixed seed (sorted), so that the score neither depends on nor draws from
+    a fit's random state."""
+    if n <= max_samples:
+        return np.arange(n)
+    return np.sort(np.random.RandomState(0).choice(n, max_samples, replace=False))
+
+
 def silhouette_guard(X: np.ndarray | torch.Tensor) -> Callable[[torch.Tensor], float]:
     """A score of hard labels: their mean silhouette on (a subsample of) the rows of ``X``.
 
@@ -27,10 +36,7 @@ def silhouette_guard(X: np.ndarray | torch.Tensor) -> Callable[[torch.Tensor], f
     are computed once; scoring a partition then costs O(m²) for m rows. A partition with
     a single cluster among those rows scores -1.
     """
-    n = X.shape[0]
-    sub = np.arange(n)
-    if n > GUARD_MAX_SAMPLES:
-        sub = np.sort(np.random.RandomState(0).choice(n, GUARD_MAX_SAMPLES, replace=False))
+    sub = fixed_rows(X.shape[0], GUARD_MAX_SAMPLES)
     # the subsample only leaves the device: a (GPU) tensor is not copied whole
     rows = (X[torch.from_numpy(sub).to(X.device)].cpu().numpy() if isinstance(X, torch.Tensor)
             else np.asarray(X)[sub])

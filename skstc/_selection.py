@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from sklearn.base import clone
 
+from ._guard import fixed_rows
 from ._stc import STCClustering, _seeded_torch
 from ._training import encode, log_q_of_codes
 
@@ -189,7 +190,7 @@ def select_n_clusters(
     """
     partitions = _candidate_partitions(X, candidates, estimator, random_state)
     t0 = time.perf_counter()
-    sub = _scored_rows(len(partitions.Z))
+    sub = fixed_rows(len(partitions.Z), SELECTION_MAX_SAMPLES)
     scores = silhouettes(partitions.X[sub], [_compact(lab[sub]) for lab in partitions.labels])
     times = dict(partitions.times)
     times["candidates"] += time.perf_counter() - t0
@@ -238,13 +239,6 @@ def _candidate_partitions(X, candidates, estimator, random_state) -> _Partitions
         neighbors=None if neighbors is None else neighbors.cpu(),
         times={"pretrain": t1 - t0, "candidates": time.perf_counter() - t1},
     )
-
-
-def _scored_rows(n: int, max_samples: int = SELECTION_MAX_SAMPLES) -> np.ndarray:
-    """The rows the scores are computed on: all, or ``max_samples`` drawn with a fixed seed."""
-    if n <= max_samples:
-        return np.arange(n)
-    return np.sort(np.random.RandomState(0).choice(n, max_samples, replace=False))
 
 
 def _compact(labels: torch.Tensor) -> torch.Tensor:
