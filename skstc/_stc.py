@@ -211,6 +211,10 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Mini-batch size of both phases.
     lr : float, default=3e-4
         Adam learning rate of the self-training.
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        Learning rate over the self-training steps: ``lr`` throughout, or annealed from
+        ``lr`` to 0 over ``max_iter`` steps along half a cosine period (``"cosine"``: the
+        late steps move the model less; see the user guide, "The self-training guard").
     guard : {"silhouette"} or None, default=None
         Unsupervised guard of the self-training. ``"silhouette"``: every refresh of P
         scores its labels by their silhouette in the scaled input (Euclidean, on at most
@@ -323,6 +327,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         "tol": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_schedule": [StrOptions({"constant", "cosine"})],
         "guard": [StrOptions({"silhouette"}), None],
         "init": [
             StrOptions({"auto", *INITS}),
@@ -367,6 +372,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         tol: float = 1e-3,
         batch_size: int = 256,
         lr: float = 3e-4,
+        lr_schedule: str = "constant",
         guard: str | None = None,
         init: str | np.ndarray = "auto",
         n_init: int = 10,
@@ -396,6 +402,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         self.tol = tol
         self.batch_size = batch_size
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.guard = guard
         self.init = init
         self.n_init = n_init
@@ -653,7 +660,7 @@ array-like of shape (n_clusters, n_components), default="auto"
                 update_interval=self.update_interval, tol=self.tol,
                 batch_size=self.batch_size, lr=self.lr, device=run.device,
                 generator=run.generator, neighbors=neighbors,
-                consistency_weight=self.consistency_weight,
+                consistency_weight=self.consistency_weight, lr_schedule=self.lr_schedule,
                 autocast_dtype=run.autocast_dtype,
                 guard=silhouette_guard(run.Xt) if guarded else None,
                 log=lambda msg: self._log(2, msg), progress=self.verbose >= 1,

@@ -381,6 +381,7 @@ def self_train(
     generator: torch.Generator,
     neighbors: torch.Tensor | None = None,
     consistency_weight: float = 0.0,
+    lr_schedule: str = "constant",
     autocast_dtype: torch.dtype | None = None,
     guard: Callable[[torch.Tensor], float] | None = None,
     on_refresh: Callable[[int, torch.Tensor], None] | None = None,
@@ -400,6 +401,9 @@ def self_train(
     consistency term ``γ · consistency_loss`` between every batch sample and a random
     neighbor of it, whose Q is taken from the last refresh and held fixed like P (so that
     a step encodes the batch only).
+    ``lr_schedule="cosine"`` anneals the learning rate from ``lr`` to 0 over ``max_iter``
+    steps (half a cosine period, :class:`torch.optim.lr_scheduler.CosineAnnealingLR`);
+    ``"constant"`` keeps ``lr``.
     ``autocast_dtype`` runs the encoder of the training steps in mixed precision; Q, P and
     the refreshes are computed in float32. With a ``guard``, a score of the hard labels
     (higher is better), every refresh is scored and the encoder and centroids of the
@@ -410,6 +414,8 @@ def self_train(
     centroids). ``progress`` shows a bar of the steps.
     """
     optimizer = _adam([*encoder.parameters(), centers], lr)
+    scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(max_iter, 1))
+                 if lr_schedule == "cosine" else None)
     encoder.train()
     history: dict[str, list] = {name: [] for name in
                                 ("iteration", "kl_loss", "delta_label", "n_empty_clusters")}
@@ -445,5 +451,7 @@ def self_train(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         bar.update()
         it += 1

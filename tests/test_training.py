@@ -130,6 +130,36 @@ def test_self_training_steps_encode_the_batch_only_and_neighbors_agree():
     assert agreement[5.0] > agreement[0.0]
 
 
+def test_cosine_schedule_anneals_the_self_training_lr_to_zero(monkeypatch):
+    from skstc import _training
+
+    X, _ = make_blobs(200, n_features=8, centers=3, random_state=0)
+    Xt = torch.from_numpy(((X - X.mean(0)) / X.std()).astype(np.float32))
+    seen, original = {}, _training._adam
+    for schedule in ("constant", "cosine"):
+        lrs = seen[schedule] = []
+
+        def adam(params, lr, lrs=lrs):
+            optimizer = original(params, lr)
+            optimizer.register_step_pre_hook(
+                lambda opt, args, kwargs: lrs.append(opt.param_groups[0]["lr"]))
+            return optimizer
+
+        monkeypatch.setattr(_training, "_adam", adam)
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            encoder = AutoEncoder(8, (16,), 2).encoder
+        centers = torch.nn.Parameter(torch.tensor([[-1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]))
+        self_train(encoder, centers, Xt, alpha=1.0, max_iter=40, update_interval=10, tol=0.0,
+                   batch_size=64, lr=1e-2, device=torch.device("cpu"),
+                   generator=torch.Generator().manual_seed(0), lr_schedule=schedule)
+    assert seen["constant"] == [1e-2] * 40
+    cosine = np.array(seen["cosine"])
+    assert len(cosine) == 40 and cosine[0] == 1e-2 and np.all(np.diff(cosine) < 0)
+    expected = 1e-2 * 0.5 * (1 + np.cos(np.pi * np.arange(40) / 40))
+    np.testing.assert_allclose(cosine, expected, rtol=1e-6)
+
+
 def test_a_new_init_is_one_registry_entry(monkeypatch):
     # an entry of INITS is an `init` of the estimator; its constraints derive from INITS
     # at import, which the second patch redoes
