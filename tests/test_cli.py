@@ -167,6 +167,15 @@ def test_estimator_validates_the_options(capsys):
     assert "skstc: error: The 'max_iter' parameter of STCClustering" in err
 
 
+def test_options_are_checked_before_the_data(tmp_path, capsys):
+    # a bad option speaks before a data set that is not there, or a file not yet read
+    for argv in (["run", "--dataset", "tweet", "--data-home", str(tmp_path)],
+                 ["cluster", str(tmp_path / "missing.txt"), "--n-clusters", "3",
+                  "-o", str(tmp_path / "out.csv")]):
+        assert main([*argv, "--lr-schedule", "cosine", "--max-iter", "-1"]) == 2
+        assert "The 'max_iter' parameter of STCClustering" in capsys.readouterr().err
+
+
 def test_run_compares_peers(tmp_path, capsys):
     code = main(["run", "--dataset", "tweet", "--embedding", "tfidf", "--methods", "k-means",
                  "diffusion+k-means", "--cache-dir", str(tmp_path), "--quiet"])
