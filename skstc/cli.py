@@ -394,9 +394,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # progress bars only where a person watches: not with --quiet, not into a file or pipe
     bars_off = args.quiet or not sys.stderr.isatty()
     try:
-        if all(hasattr(args, name) for name, _ in _stc_options()):
-            # the estimator's options are checked before any data is read or embedded
-            _STC(**_stc_params(args))._validate_params()
+        # every command sets the estimator's options: checked before any data is read
+        _STC(**_stc_params(args))._validate_params()
         with _env("TQDM_DISABLE", "1" if bars_off else None):
             return args.func(args)
     except KeyboardInterrupt:
