@@ -18,6 +18,15 @@ def _data_home():
     yield
 
 
+@pytest.fixture
+def needs_data():
+    """Skip a test that reads the benchmark data (the tweet set) where there is none."""
+    from skstc.datasets import get_data_home
+
+    if not (get_data_home() / "tweet").is_dir():
+        pytest.skip("benchmark data not available")
+
+
 @pytest.fixture(scope="session")
 def blobs():
     """300 float32 points in 12 dimensions, four well separated blobs, and their labels."""

@@ -6,8 +6,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skstc.datasets import get_data_home
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -16,12 +14,6 @@ def _load(script):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture(scope="module")
-def needs_data():
-    if not (get_data_home() / "tweet").is_dir():
-        pytest.skip("benchmark data not available")
 
 
 def test_reproduce_smoke(needs_data, tmp_path, capsys):

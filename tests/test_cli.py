@@ -83,12 +83,8 @@ def test_bad_arguments_exit_2():
     assert info.value.code == 2
 
 
-def test_run_smoke_on_real_data(tmp_path, capsys):
+def test_run_smoke_on_real_data(needs_data, tmp_path, capsys):
     """`skstc run` end to end on the real tweet data (2,472 texts), one seed, short fit."""
-    from skstc.datasets import get_data_home
-
-    if not (get_data_home() / "tweet").is_dir():
-        pytest.skip("benchmark data not available")
     code = main(["run", "--dataset", "tweet", "--embedding", "tfidf", "--seed", "0",
                  "--cache-dir", str(tmp_path), "--quiet", *FAST])
     assert code == 0
@@ -176,7 +172,7 @@ def test_options_are_checked_before_the_data(tmp_path, capsys):
         assert "The 'max_iter' parameter of STCClustering" in capsys.readouterr().err
 
 
-def test_run_compares_peers(tmp_path, capsys):
+def test_run_compares_peers(needs_data, tmp_path, capsys):
     code = main(["run", "--dataset", "tweet", "--embedding", "tfidf", "--methods", "k-means",
                  "diffusion+k-means", "--cache-dir", str(tmp_path), "--quiet"])
     assert code == 0
