@@ -22,6 +22,7 @@ Usage::
     python benchmarks/trajectory.py --datasets stackoverflow --embeddings tfidf --seeds 5 \
         --out trajectories.jsonl
     python benchmarks/trajectory.py --report trajectories.jsonl
+    python benchmarks/trajectory.py --report trajectories.jsonl --steps 100 200 500
 
 Smoke run (seconds)::
 
@@ -141,6 +142,32 @@ def report(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _at(refreshes: list[dict], step: int) -> float:
+    """ACC of the refresh at ``step`` steps (NaN when the trajectory has none there)."""
+    return next((r["ACC"] for r in refreshes if r["iteration"] == step), float("nan"))
+
+
+def report_steps(rows: list[dict], steps: list[int]) -> str:
+    """Mean ACC per set and embedding after the given numbers of self-training steps,
+    read off the recorded trajectories (the fits must have run at least that long,
+    ``--stc-param max_iter=N``; "–" where a trajectory has no refresh at a step)."""
+    groups = defaultdict(list)
+    for row in rows:
+        groups[(row["dataset"], row["n_clusters"], row["embedding"])].append(row)
+    head = ["k-means", "before"] + [f"{s} steps" for s in steps]
+    lines = ["| data set (clusters) | embedding | seeds | " + " | ".join(head) + " |",
+             "|---|---|---|" + "---|" * len(head)]
+    for (dataset, k, embedding), runs in sorted(groups.items()):
+        cells = [np.mean([r["kmeans"]["ACC"] for r in runs]),
+                 np.mean([r["refreshes"][0]["ACC"] for r in runs])]
+        cells += [np.mean([_at(r["refreshes"], step) for r in runs]) for step in steps]
+        seeds = ",".join(str(r["seed"]) for r in runs)
+        lines.append(f"| {dataset} ({k}) | {embedding} | {seeds} | "
+                     + " | ".join("–" if np.isnan(v) else f"{100 * v:.1f}" for v in cells)
+                     + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs="+", default=["stackoverflow"])
@@ -153,11 +180,13 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=None, help="JSON-lines file to append runs to")
     parser.add_argument("--report", nargs="*", default=None,
                         help="print the table of these JSON-lines files and exit")
+    parser.add_argument("--steps", nargs="+", type=int, default=None,
+                        help="with --report: mean ACC after these numbers of steps instead")
     args = parser.parse_args(argv)
     if args.report is not None:
         rows = [json.loads(line) for path in args.report
                 for line in open(path, encoding="utf-8") if line.strip()]
-        print(report(rows))
+        print(report(rows) if args.steps is None else report_steps(rows, args.steps))
         return 0
 
     from skstc.embeddings import default_cache_dir

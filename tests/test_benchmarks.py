@@ -150,6 +150,14 @@ def test_trajectory_smoke(needs_data, tmp_path, capsys):
         assert len(row["labels"]) == 3 and len(row["labels"][0]) == 400
     assert trajectory.main(["--report", str(out)]) == 0
     assert capsys.readouterr().out.strip() == table.strip()
+    # ACC after given steps, read off the same trajectories ("–": no refresh there)
+    assert trajectory.main(["--report", str(out), "--steps", "10", "20", "15"]) == 0
+    steps_row = next(line for line in capsys.readouterr().out.splitlines()
+                     if line.startswith("| tweet ("))
+    cells = [c.strip() for c in steps_row.strip("|").split("|")]
+    mean_at = [100 * sum(r["refreshes"][i]["ACC"] for r in rows) / 2 for i in (0, 1, 2)]
+    assert cells[:3] == [f"tweet ({rows[0]['n_clusters']})", "tfidf", "0,1"]
+    assert cells[4:] == [f"{mean_at[0]:.1f}", f"{mean_at[1]:.1f}", f"{mean_at[2]:.1f}", "–"]
 
 
 def test_graph_smoke(capsys):
