@@ -110,6 +110,24 @@ def _pick(refreshes: list[dict], criterion: str | None) -> dict:
     return max(reversed(refreshes), key=lambda r: r[criterion])  # the last of equal maxima
 
 
+def _by_set(rows: list[dict]) -> list[tuple[tuple[str, str], list[dict]]]:
+    """The runs grouped by (data set, embedding), sorted."""
+    groups = defaultdict(list)
+    for row in rows:
+        groups[(row["dataset"], row["embedding"])].append(row)
+    return sorted(groups.items())
+
+
+def _reference_cells(runs: list[dict]) -> list[float]:
+    """Mean ACC of k-means on the same matrix and of STC's start (refresh 0)."""
+    return [np.mean([r["kmeans"]["ACC"] for r in runs]),
+            np.mean([r["refreshes"][0]["ACC"] for r in runs])]
+
+
+def _seeds(runs: list[dict]) -> str:
+    return ",".join(str(r["seed"]) for r in runs)
+
+
 def report(rows: list[dict]) -> str:
     """Mean ACC per set and embedding: k-means, start, end, and each guard's choice.
 
@@ -118,24 +136,19 @@ def report(rows: list[dict]) -> str:
     seeds on which the default, and the silhouette guard, end below k-means on the same
     matrix.
     """
-    groups = defaultdict(list)
-    for row in rows:
-        groups[(row["dataset"], row["embedding"])].append(row)
     head = (["k-means", "before", "after"] + [f"guard: {c}" for c in CRITERIA]
             + ["kept (silhouette)", "below k-means (default; silhouette)"])
     lines = ["| data set | embedding | seeds | " + " | ".join(head) + " |",
              "|---|---|---|" + "---|" * len(head)]
-    for (dataset, embedding), runs in sorted(groups.items()):
-        cells = [np.mean([r["kmeans"]["ACC"] for r in runs]),
-                 np.mean([r["refreshes"][0]["ACC"] for r in runs]),
-                 np.mean([_pick(r["refreshes"], None)["ACC"] for r in runs])]
+    for (dataset, embedding), runs in _by_set(rows):
+        cells = _reference_cells(runs)
+        cells += [np.mean([_pick(r["refreshes"], None)["ACC"] for r in runs])]
         cells += [np.mean([_pick(r["refreshes"], c)["ACC"] for r in runs]) for c in CRITERIA]
         kept = [_pick(r["refreshes"], "silhouette") for r in runs]
         below = [",".join(str(r["seed"]) for r, k in zip(runs, choice)
                           if k["ACC"] < r["kmeans"]["ACC"]) or "none"
                  for choice in ([r["refreshes"][-1] for r in runs], kept)]
-        seeds = ",".join(str(r["seed"]) for r in runs)
-        lines.append(f"| {dataset} | {embedding} | {seeds} | "
+        lines.append(f"| {dataset} | {embedding} | {_seeds(runs)} | "
                      + " | ".join(f"{100 * v:.1f}" for v in cells)
                      + f" | {','.join(str(k['iteration']) for k in kept)} | "
                      + "; ".join(below) + " |")
@@ -151,21 +164,21 @@ def report_steps(rows: list[dict], steps: list[int]) -> str:
     """Mean ACC per set and embedding after the given numbers of self-training steps,
     read off the recorded trajectories (the fits must have run at least that long,
     ``--stc-param max_iter=N``; "–" where a trajectory has no refresh at a step)."""
-    groups = defaultdict(list)
-    for row in rows:
-        groups[(row["dataset"], row["n_clusters"], row["embedding"])].append(row)
     head = ["k-means", "before"] + [f"{s} steps" for s in steps]
     lines = ["| data set (clusters) | embedding | seeds | " + " | ".join(head) + " |",
              "|---|---|---|" + "---|" * len(head)]
-    for (dataset, k, embedding), runs in sorted(groups.items()):
-        cells = [np.mean([r["kmeans"]["ACC"] for r in runs]),
-                 np.mean([r["refreshes"][0]["ACC"] for r in runs])]
+    for (dataset, embedding), runs in _by_set(rows):
+        cells = _reference_cells(runs)
         cells += [np.mean([_at(r["refreshes"], step) for r in runs]) for step in steps]
-        seeds = ",".join(str(r["seed"]) for r in runs)
-        lines.append(f"| {dataset} ({k}) | {embedding} | {seeds} | "
+        lines.append(f"| {dataset} ({runs[0]['n_clusters']}) | {embedding} | {_seeds(runs)} | "
                      + " | ".join("–" if np.isnan(v) else f"{100 * v:.1f}" for v in cells)
                      + " |")
     return "\n".join(lines)
+
+
+def _table(rows: list[dict], steps: list[int] | None) -> str:
+    """The guards' table, or with ``steps`` the table of ACC after those steps."""
+    return report(rows) if steps is None else report_steps(rows, steps)
 
 
 def main(argv=None) -> int:
@@ -181,12 +194,12 @@ def main(argv=None) -> int:
     parser.add_argument("--report", nargs="*", default=None,
                         help="print the table of these JSON-lines files and exit")
     parser.add_argument("--steps", nargs="+", type=int, default=None,
-                        help="with --report: mean ACC after these numbers of steps instead")
+                        help="mean ACC after these numbers of steps instead of the guards' table")
     args = parser.parse_args(argv)
     if args.report is not None:
         rows = [json.loads(line) for path in args.report
                 for line in open(path, encoding="utf-8") if line.strip()]
-        print(report(rows) if args.steps is None else report_steps(rows, args.steps))
+        print(_table(rows, args.steps))
         return 0
 
     from skstc.embeddings import default_cache_dir
@@ -212,7 +225,7 @@ def main(argv=None) -> int:
                 if args.out:
                     with open(args.out, "a", encoding="utf-8") as f:
                         f.write(json.dumps(row) + "\n")
-    print(report(rows))
+    print(_table(rows, args.steps))
     return 0
 
 
