@@ -51,6 +51,9 @@ from ._training import (
 #: Smallest ``n_clusters`` for which ``init="auto"`` clusters graph-averaged codes.
 GRAPH_INIT_MIN_CLUSTERS = 50
 
+#: Self-training steps per cluster of ``max_iter="auto"`` (before rounding up to refreshes).
+STEPS_PER_CLUSTER = 10
+
 
 def _is_named(value, name: str) -> bool:
     """``value == name`` for a string ``value``; False for arrays."""
@@ -200,8 +203,13 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         Gansbeke et al. 2020): ``-log Σ_j q_ij q_lj`` for a sample i of the batch and
         a random neighbor l of it in the kNN graph, whose Q is held fixed between
         refreshes of P (like P). 0 turns it off; unused when ``n_neighbors=0``.
-    max_iter : int, default=500
-        Maximum number of self-training steps (mini-batches).
+    max_iter : int or "auto", default="auto"
+        Maximum number of self-training steps (mini-batches). ``"auto"``: 10 per
+        cluster, rounded up to a whole number of refreshes of P (with the default
+        ``update_interval``, 100 for up to 10 clusters, 200 for 20, 1,500 for 150):
+        with few clusters self-training gains in its first refreshes and may lose
+        later, with many it still gains after 1,000 steps. Read more in the
+        :ref:`User Guide <steps>`.
     update_interval : int, default=100
         Steps between refreshes of the target P (and of the convergence test).
     tol : float, default=1e-3
@@ -322,7 +330,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         "knn_algorithm": [StrOptions({"auto", "exact", "nndescent"})],
         "max_samples": [Interval(Integral, 1, None, closed="left"), None],
         "consistency_weight": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "update_interval": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -367,7 +375,7 @@ array-like of shape (n_clusters, n_components), default="auto"
         knn_algorithm: str = "auto",
         max_samples: int | None = 50_000,
         consistency_weight: float = 1.0,
-        max_iter: int = 500,
+        max_iter: int | str = "auto",
         update_interval: int = 100,
         tol: float = 1e-3,
         batch_size: int = 256,
@@ -416,6 +424,14 @@ array-like of shape (n_clusters, n_components), default="auto"
     def _log(self, level: int, msg: str) -> None:
         if self.verbose >= level:
             print(f"[STCClustering] {msg}", file=sys.stdout, flush=True)
+
+    def _max_iter(self) -> int:
+        """``max_iter`` with ``"auto"`` resolved: :data:`STEPS_PER_CLUSTER` steps per
+        cluster, rounded up to a whole number of refreshes of P."""
+        if not _is_named(self.max_iter, "auto"):
+            return self.max_iter
+        refreshes = -(-STEPS_PER_CLUSTER * self.n_clusters // self.update_interval)
+        return self.update_interval * refreshes
 
     def _init_method(self, n_neighbors: int, n_clusters: int | None = None) -> str | np.ndarray:
         """``init`` with ``"auto"`` resolved (see the class docstring) for a graph of
@@ -654,9 +670,10 @@ array-like of shape (n_clusters, n_components), default="auto"
     def _self_train(self, run: _Fit, encoder, centers, neighbors) -> SelfTrainingResult:
         """Phase 4: self-training of encoder and centroids, under the guard."""
         guarded = self.guard is not None
+        max_iter = self._max_iter()
         with self._phase(run, "self_train") as note:
             result = self_train(
-                encoder, centers, run.Xt, alpha=self.alpha, max_iter=self.max_iter,
+                encoder, centers, run.Xt, alpha=self.alpha, max_iter=max_iter,
                 update_interval=self.update_interval, tol=self.tol,
                 batch_size=self.batch_size, lr=self.lr, device=run.device,
                 generator=run.generator, neighbors=neighbors,
@@ -665,7 +682,7 @@ array-like of shape (n_clusters, n_components), default="auto"
                 guard=silhouette_guard(run.Xt) if guarded else None,
                 log=lambda msg: self._log(2, msg), progress=self.verbose >= 1,
             )
-            note["done"] = f"self-trained {result.n_iter} steps"
+            note["done"] = f"self-trained {result.n_iter} of max_iter={max_iter} steps"
             note["detail"] = (
                 f", final labels changed {result.history['delta_label'][-1]:.2%}"
                 + (f"; the guard kept the refresh at step {result.best_iter}" if guarded else "")

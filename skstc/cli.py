@@ -85,10 +85,11 @@ def _to_cli(value) -> str | None:
     return None if isinstance(value, np.ndarray) else str(value)
 
 
-def _or_none(number: Callable) -> Callable[[str], object]:
-    """An argparse type: ``number(text)``, or ``"none"`` as it is (read as None later)."""
+def _or_words(number: Callable, words: frozenset[str]) -> Callable[[str], object]:
+    """An argparse type: one of ``words`` as it is (``"none"`` is read as None later), or
+    ``number(text)``."""
     def parse(text: str):
-        return text if text == "none" else number(text)
+        return text if text in words else number(text)
 
     parse.__name__ = getattr(number, "__name__", "value")  # argparse names it in errors
     return parse
@@ -120,16 +121,20 @@ def _derived_options() -> Iterator[tuple[str, dict]]:
         default = _to_cli(defaults[name])
         kwargs = {"dest": name, "default": default,
                   "help": f"{helps.get(name, name)} (default: {default})"}
-        options = [c.options for c in constraints if isinstance(c, StrOptions) and not c.hidden]
+        words = frozenset().union(
+            *(c.options for c in constraints if isinstance(c, StrOptions) and not c.hidden),
+            ["none"] if None in constraints else [])
         intervals = [c for c in constraints if isinstance(c, Interval)]
-        if options:
-            kwargs["choices"] = sorted(options[0]) + (["none"] if None in constraints else [])
-        elif intervals:
+        if intervals:  # a number, or one of the words
             number = int if intervals[0].type is Integral else float
-            kwargs["type"] = _or_none(number) if None in constraints else number
+            kwargs["type"] = _or_words(number, words) if words else number
+            if words:
+                kwargs["metavar"] = "|".join(["N" if number is int else "X", *sorted(words)])
         elif tuple in constraints:
-            kwargs.update(type=_or_none(_int_tuple) if None in constraints else _int_tuple,
+            kwargs.update(type=_or_words(_int_tuple, words) if words else _int_tuple,
                           metavar="W1,W2,...")
+        elif words:
+            kwargs["choices"] = sorted(words - {"none"}) + (["none"] if "none" in words else [])
         yield name, kwargs
 
 

@@ -140,6 +140,21 @@ def test_max_samples_option_takes_a_number_or_none(given, expected):
     assert STCClustering().max_samples == 50_000
 
 
+@pytest.mark.parametrize(("given", "expected"), [([], "auto"), (["--max-iter", "auto"], "auto"),
+                                                  (["--max-iter", "30"], 30)])
+def test_max_iter_option_takes_a_number_or_auto(given, expected):
+    from skstc.cli import _parser, _stc_params
+
+    args = _parser().parse_args(["run", "--dataset", "tweet", *given])
+    assert _stc_params(args)["max_iter"] == expected
+
+
+def test_max_iter_option_rejects_other_words(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--dataset", "tweet", "--max-iter", "many"])
+    assert "argument --max-iter: invalid int value: 'many'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("given", "expected"), [([], (500,)), (["--decoder-dims", ""], ()),
                                                   (["--decoder-dims", "none"], None),
                                                   (["--decoder-dims", "64,32"], (64, 32))])

@@ -133,6 +133,29 @@ def test_init_auto(n_clusters, n_neighbors, expected):
 
 
 @pytest.mark.parametrize(
+    ("n_clusters", "update_interval", "steps"),
+    [(1, 100, 100), (10, 100, 100), (11, 100, 200), (20, 100, 200), (150, 100, 1500),
+     (20, 7, 203), (20, 1000, 1000)],
+)
+def test_max_iter_auto_is_ten_steps_per_cluster_in_whole_refreshes(n_clusters, update_interval,
+                                                                   steps):
+    stc = STCClustering(n_clusters, update_interval=update_interval)
+    assert stc.max_iter == "auto" and stc._max_iter() == steps
+
+
+def test_max_iter_auto_runs_that_many_steps(blobs, capsys):
+    X, _ = blobs
+    for n_clusters, steps in ((4, 45), (5, 60)):
+        stc = STCClustering(n_clusters, **small_params(max_iter="auto", update_interval=15,
+                                                       tol=0.0)).fit(X)
+        assert stc.n_iter_ == steps
+        assert stc.history_["iteration"][-1] == steps
+    verbose = STCClustering(4, **small_params(update_interval=15, verbose=1)).set_params(
+        max_iter="auto").fit(X)
+    assert f"self-trained {verbose.n_iter_} of max_iter=45 steps" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
     "overrides",
     [{"max_iter": 0}, {"tol": 1.0}, {"max_iter": 7, "update_interval": 3}, {"n_neighbors": 0}],
 )
