@@ -130,45 +130,31 @@ def test_neighbor_options_reach_the_estimator():
         assert getattr(default, name) == getattr(STCClustering(), name)
 
 
-@pytest.mark.parametrize(("given", "expected"), [([], 50_000), (["--max-samples", "1000"], 1000),
-                                                  (["--max-samples", "none"], None)])
-def test_max_samples_option_takes_a_number_or_none(given, expected):
+@pytest.mark.parametrize(
+    ("name", "given", "expected"),
+    [("max_samples", [], 50_000), ("max_samples", ["--max-samples", "1000"], 1000),
+     ("max_samples", ["--max-samples", "none"], None),
+     ("max_iter", [], "auto"), ("max_iter", ["--max-iter", "auto"], "auto"),
+     ("max_iter", ["--max-iter", "30"], 30),
+     ("decoder_dims", [], (500,)), ("decoder_dims", ["--decoder-dims", ""], ()),
+     ("decoder_dims", ["--decoder-dims", "none"], None),
+     ("decoder_dims", ["--decoder-dims", "64,32"], (64, 32))],
+)
+def test_options_take_values_or_their_words(name, given, expected):
+    # an option of a number (or tuple) that also has words ("none", "auto") takes either
     from skstc.cli import _parser, _stc_params
 
     args = _parser().parse_args(["run", "--dataset", "tweet", *given])
-    assert _stc_params(args)["max_samples"] == expected
-    assert STCClustering().max_samples == 50_000
+    assert _stc_params(args)[name] == expected
+    if not given:
+        assert getattr(STCClustering(), name) == expected
 
 
-@pytest.mark.parametrize(("given", "expected"), [([], "auto"), (["--max-iter", "auto"], "auto"),
-                                                  (["--max-iter", "30"], 30)])
-def test_max_iter_option_takes_a_number_or_auto(given, expected):
-    from skstc.cli import _parser, _stc_params
-
-    args = _parser().parse_args(["run", "--dataset", "tweet", *given])
-    assert _stc_params(args)["max_iter"] == expected
-
-
-def test_max_iter_option_rejects_other_words(capsys):
+@pytest.mark.parametrize("option", ["--max-samples", "--max-iter"])
+def test_number_options_reject_other_words(option, capsys):
     with pytest.raises(SystemExit):
-        main(["run", "--dataset", "tweet", "--max-iter", "many"])
-    assert "argument --max-iter: invalid int value: 'many'" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize(("given", "expected"), [([], (500,)), (["--decoder-dims", ""], ()),
-                                                  (["--decoder-dims", "none"], None),
-                                                  (["--decoder-dims", "64,32"], (64, 32))])
-def test_decoder_dims_option(given, expected):
-    from skstc.cli import _parser, _stc_params
-
-    args = _parser().parse_args(["run", "--dataset", "tweet", *given])
-    assert _stc_params(args)["decoder_dims"] == expected
-
-
-def test_max_samples_option_rejects_words(capsys):
-    with pytest.raises(SystemExit):
-        main(["run", "--dataset", "tweet", "--max-samples", "many"])
-    assert "invalid int value: 'many'" in capsys.readouterr().err
+        main(["run", "--dataset", "tweet", option, "many"])
+    assert f"argument {option}: invalid int value: 'many'" in capsys.readouterr().err
 
 
 def test_estimator_validates_the_options(capsys):
