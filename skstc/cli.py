@@ -127,9 +127,10 @@ def _derived_options() -> Iterator[tuple[str, dict]]:
         intervals = [c for c in constraints if isinstance(c, Interval)]
         if intervals:  # a number, or one of the words
             number = int if intervals[0].type is Integral else float
-            kwargs["type"] = _or_words(number, words) if words else number
+            kwargs["type"] = number
             if words:
-                kwargs["metavar"] = "|".join(["N" if number is int else "X", *sorted(words)])
+                kwargs.update(type=_or_words(number, words),
+                              metavar="|".join(["N" if number is int else "X", *sorted(words)]))
         elif tuple in constraints:
             kwargs.update(type=_or_words(_int_tuple, words) if words else _int_tuple,
                           metavar="W1,W2,...")
