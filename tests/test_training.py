@@ -86,6 +86,30 @@ def test_kmeans_graph_init_clusters_codes_averaged_over_the_graph():
     assert np.abs(np.sort(plain[:, 0]) - class_means[:, 0]).max() > 0.3
 
 
+def test_kmeans_diffusion_init_clusters_the_input_diffused_over_the_graph():
+    """An input too noisy for k-means alone, the same graph; codes that know nothing of it."""
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1], 200)
+    X = (rng.normal(size=(400, 2)) * 2.0 + np.c_[2.0 * y - 1, np.zeros(400)]).astype(np.float32)
+    Z = rng.normal(size=(400, 3)).astype(np.float32)
+    neighbors = torch.from_numpy(
+        np.stack([rng.choice(np.flatnonzero(y == y[i]), 10, replace=False) for i in range(400)])
+    )
+    kwargs = dict(X=torch.from_numpy(X), neighbors=neighbors, n_init=3, max_samples=1000)
+    graph = init_centers(Z, 2, init="kmeans-diffusion",
+                         random_state=np.random.RandomState(0), **kwargs)
+    plain = init_centers(Z, 2, init="kmeans-input", random_state=np.random.RandomState(0),
+                         **kwargs)
+
+    # the averaged input splits by class, and each centroid is the mean code of a class
+    class_means = np.stack([Z[y == 0].mean(0), Z[y == 1].mean(0)])
+    match = np.argmin(((graph[:, None] - class_means[None]) ** 2).sum(-1), axis=1)
+    assert sorted(match) == [0, 1]
+    np.testing.assert_allclose(graph, class_means[match], atol=1e-5)
+    # k-means on the raw input mixes the classes: its mean codes are not the classes'
+    assert not np.allclose(np.sort(plain, 0), np.sort(class_means, 0), atol=1e-2)
+
+
 def test_mean_codes_fill_an_empty_cluster_with_the_nearest_sample():
     Z = np.arange(8, dtype=np.float32).reshape(4, 2)
     view = np.array([[0.0], [1.0], [10.0], [11.0]])
