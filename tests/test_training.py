@@ -101,7 +101,7 @@ def test_kmeans_diffusion_init_clusters_the_input_diffused_over_the_graph():
     plain = init_centers(Z, 2, init="kmeans-input", random_state=np.random.RandomState(0),
                          **kwargs)
 
-    # the averaged input splits by class, and each centroid is the mean code of a class
+    # the diffused input splits by class, and each centroid is the mean code of a class
     class_means = np.stack([Z[y == 0].mean(0), Z[y == 1].mean(0)])
     match = np.argmin(((graph[:, None] - class_means[None]) ** 2).sum(-1), axis=1)
     assert sorted(match) == [0, 1]
