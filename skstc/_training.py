@@ -209,8 +209,9 @@ def _graph_averaged_codes(Z: np.ndarray, X, neighbors: torch.Tensor) -> np.ndarr
 
 def _graph_diffused_input(Z: np.ndarray, X: torch.Tensor, neighbors: torch.Tensor) -> np.ndarray:
     """The rows of the scaled input, L2-normalised, then ``GRAPH_INIT_STEPS`` times averaged
-    over each closed neighborhood and normalised again: the features of diffusion +
-    k-means (:class:`~skstc.baselines.DiffusionKMeans`) over STC's graph."""
+    over each closed neighborhood and normalised again: the smoothing of diffusion +
+    k-means (:class:`~skstc.baselines.DiffusionKMeans`), on the scaled (centred) input
+    and STC's graph instead of the raw input and a symmetrised cosine graph."""
     diffused = F.normalize(X.float(), dim=1)
     for _ in range(GRAPH_INIT_STEPS):
         diffused = F.normalize(graph_mean(diffused, neighbors), dim=1)
