@@ -232,14 +232,17 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         score. None keeps the last refresh (the paper). Read more, and when to use it,
         in the :ref:`User Guide <guard>`.
     init : {"auto", "kmeans", "kmeans++", "kmeans-input", "kmeans-graph", \
-"kmeans-diffusion"} or array-like of shape (n_clusters, n_components), default="auto"
+"kmeans-diffusion", "kmeans-diffused-codes"} or array-like of shape \
+(n_clusters, n_components), default="auto"
         Initial centroids: k-means on the latent codes (``"kmeans"``, the paper);
         k-means++ seeding only; k-means on the scaled input (``"kmeans-input"``), on
         the codes averaged three times over the nearest-neighbor graph
-        (``"kmeans-graph"``) or on the rows of the scaled input L2-normalised and
+        (``"kmeans-graph"``), on the rows of the scaled input L2-normalised and
         averaged so, normalised after each step (``"kmeans-diffusion"``, the features
-        of diffusion + k-means; both need ``n_neighbors >= 1``), each centroid then
-        the mean code of its cluster; or given centroids in latent space. ``"auto"`` is
+        of diffusion + k-means) or on the centred codes diffused so
+        (``"kmeans-diffused-codes"``; the last three need ``n_neighbors >= 1``), each
+        centroid then the mean code of its cluster; or given centroids in latent
+        space. ``"auto"`` is
         ``"kmeans-graph"`` for ``n_clusters >= 50`` with a graph and ``"kmeans"``
         otherwise (why: :ref:`User Guide <algorithm>`).
     n_init : int, default=10

@@ -170,8 +170,8 @@ def pretrain_autoencoder(
     return losses
 
 
-#: Steps of neighbor averaging before ``init="kmeans-graph"`` (codes) and
-#: ``"kmeans-diffusion"`` (scaled input).
+#: Steps of neighbor averaging before ``init="kmeans-graph"`` (codes),
+#: ``"kmeans-diffusion"`` (scaled input) and ``"kmeans-diffused-codes"``.
 GRAPH_INIT_STEPS = 3
 
 
@@ -207,15 +207,25 @@ def _graph_averaged_codes(Z: np.ndarray, X, neighbors: torch.Tensor) -> np.ndarr
     return smoothed.numpy()
 
 
-def _graph_diffused_input(Z: np.ndarray, X: torch.Tensor, neighbors: torch.Tensor) -> np.ndarray:
-    """The rows of the scaled input, L2-normalised, then ``GRAPH_INIT_STEPS`` times averaged
-    over each closed neighborhood and normalised again: the smoothing of diffusion +
-    k-means (:class:`~skstc.baselines.DiffusionKMeans`), on the scaled (centred) input
-    and STC's graph instead of the raw input and a symmetrised cosine graph."""
-    diffused = F.normalize(X.float(), dim=1)
+def _diffused(V: torch.Tensor, neighbors: torch.Tensor) -> np.ndarray:
+    """The rows of ``V``, L2-normalised, then ``GRAPH_INIT_STEPS`` times averaged over each
+    closed neighborhood and normalised again: the smoothing of diffusion + k-means
+    (:class:`~skstc.baselines.DiffusionKMeans`), over STC's graph instead of a symmetrised
+    cosine graph."""
+    diffused = F.normalize(V.float(), dim=1)
     for _ in range(GRAPH_INIT_STEPS):
         diffused = F.normalize(graph_mean(diffused, neighbors), dim=1)
     return diffused.cpu().numpy()
+
+
+def _graph_diffused_input(Z: np.ndarray, X: torch.Tensor, neighbors: torch.Tensor) -> np.ndarray:
+    """The scaled (centred) input, diffused (:func:`_diffused`)."""
+    return _diffused(X, neighbors)
+
+
+def _graph_diffused_codes(Z: np.ndarray, X, neighbors: torch.Tensor) -> np.ndarray:
+    """The codes, centred, then diffused (:func:`_diffused`)."""
+    return _diffused(torch.from_numpy(Z - Z.mean(axis=0)), neighbors)
 
 
 @dataclass(frozen=True)
@@ -240,6 +250,7 @@ INITS: dict[str, InitSpec] = {
     "kmeans-input": InitSpec(_scaled_input),
     "kmeans-graph": InitSpec(_graph_averaged_codes, needs_graph=True),
     "kmeans-diffusion": InitSpec(_graph_diffused_input, needs_graph=True),
+    "kmeans-diffused-codes": InitSpec(_graph_diffused_codes, needs_graph=True),
 }
 
 
@@ -258,13 +269,15 @@ def init_centers(
 
     ``init="kmeans"`` runs k-means (``n_init`` restarts) on the codes ``Z``, or on
     ``max_samples`` of them drawn at random when there are more; ``"kmeans++"`` keeps
-    only the k-means++ seeding. Three variants cluster another view of the samples and
+    only the k-means++ seeding. Four variants cluster another view of the samples and
     take the mean code of each cluster as its centroid: ``"kmeans-input"`` runs k-means
     on the scaled input ``X``; ``"kmeans-graph"`` on the codes averaged
     ``GRAPH_INIT_STEPS`` times over each sample's closed neighborhood in the graph
-    ``neighbors`` (:func:`~skstc._graph.graph_mean`), ``"kmeans-diffusion"`` on the
-    rows of the scaled input L2-normalised and averaged so, normalised after each step
-    (the features of diffusion + k-means). See :data:`INITS`. An array is used as given.
+    ``neighbors`` (:func:`~skstc._graph.graph_mean`); ``"kmeans-diffusion"`` on the
+    scaled input diffused over the graph (:func:`_diffused`: L2-normalised, then averaged
+    so and normalised again after each step; the features of diffusion + k-means);
+    ``"kmeans-diffused-codes"`` on the centred codes diffused so. See :data:`INITS`. An
+    array is used as given.
     """
     if not isinstance(init, str):
         return np.asarray(init, dtype=np.float32)

@@ -108,9 +108,9 @@ def test_init_options(blobs):
     assert adjusted_rand_score(y, ki.init_labels_) > 0.9
     kg = STCClustering(4, **small_params(init="kmeans-graph", n_neighbors=5, max_iter=0)).fit(X)
     assert adjusted_rand_score(y, kg.init_labels_) > 0.9
-    kd = STCClustering(
-        4, **small_params(init="kmeans-diffusion", n_neighbors=5, max_iter=0)).fit(X)
-    assert adjusted_rand_score(y, kd.init_labels_) > 0.9
+    for init in ("kmeans-diffusion", "kmeans-diffused-codes"):
+        kd = STCClustering(4, **small_params(init=init, n_neighbors=5, max_iter=0)).fit(X)
+        assert adjusted_rand_score(y, kd.init_labels_) > 0.9, init
     centers = STCClustering(4, **small_params(max_iter=0)).fit(X).cluster_centers_
     given = STCClustering(4, **small_params(init=centers, max_iter=0)).fit(X)
     np.testing.assert_allclose(given.cluster_centers_, centers, rtol=1e-6)

@@ -9,7 +9,14 @@ from sklearn.metrics import adjusted_rand_score
 from skstc._graph import knn_graph
 from skstc._nn import AutoEncoder
 from skstc._objective import umap_cross_entropy
-from skstc._training import _mean_codes, encode, init_centers, pretrain_autoencoder, self_train
+from skstc._training import (
+    INITS,
+    _mean_codes,
+    encode,
+    init_centers,
+    pretrain_autoencoder,
+    self_train,
+)
 
 
 def _blobs_in_two_dims(seed: int):
@@ -84,6 +91,21 @@ def test_kmeans_graph_init_clusters_codes_averaged_over_the_graph():
     np.testing.assert_allclose(graph[order], class_means, atol=1e-5)
     # k-means on the raw codes cannot see the classes: its centroids are elsewhere
     assert np.abs(np.sort(plain[:, 0]) - class_means[:, 0]).max() > 0.3
+
+
+def test_kmeans_diffused_codes_view_is_the_diffusion_of_the_centred_codes():
+    """The codes' view is the input's diffusion applied to the centred codes, so it does
+    not change when all codes shift or scale together."""
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(50, 4)).astype(np.float32)
+    neighbors = torch.from_numpy(rng.randint(50, size=(50, 5)))
+    codes_view = INITS["kmeans-diffused-codes"].view
+    view = codes_view(Z, None, neighbors)
+    centred = torch.from_numpy(Z - Z.mean(0))
+    np.testing.assert_allclose(view, INITS["kmeans-diffusion"].view(None, centred, neighbors),
+                               atol=1e-6)
+    np.testing.assert_allclose(codes_view(3 * Z + 5, None, neighbors), view, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(view, axis=1), 1, atol=1e-5)
 
 
 def test_kmeans_diffusion_init_clusters_the_input_diffused_over_the_graph():

@@ -138,7 +138,7 @@ def test_failed_fit_keeps_previous_model(X):
     np.testing.assert_array_equal(stc.predict(X), before)
 
 
-@pytest.mark.parametrize("init", ["kmeans-graph", "kmeans-diffusion"])
+@pytest.mark.parametrize("init", ["kmeans-graph", "kmeans-diffusion", "kmeans-diffused-codes"])
 def test_graph_init_needs_a_graph(X, init):
     with pytest.raises(ValueError, match=f"init='{init}' needs the nearest-neighbor graph"):
         STCClustering(2, **small_params(init=init, n_neighbors=0)).fit(X)
