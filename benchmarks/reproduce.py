@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from skstc.evaluation import METHODS, report_preamble
+from skstc.evaluation import METHODS, report_preamble, warm_up
 
 PUBLISHED = """\
 | method (source) | StackOverflow ACC/NMI | SearchSnippets ACC/NMI | Biomedical ACC/NMI |
@@ -72,19 +72,6 @@ def _evaluate(X, y, seeds: list[int], n_jobs: int, **kwargs) -> list[dict]:
     return [row for seed_rows in per_seed for row in seed_rows]
 
 
-def _warm_up(methods: list[str], stc_params: dict) -> None:
-    """Fit each method once on a small random matrix, so that the timed fits do not pay
-    a process's one-off costs: imports, and the numba compilation of umap-learn (about a
-    minute) and pynndescent."""
-    import numpy as np
-
-    from skstc.evaluation import make_method
-
-    X = np.random.default_rng(0).normal(size=(300, 16)).astype(np.float32)
-    for name in methods:
-        make_method(name, 3, seed=0, stc_params={**stc_params, "max_iter": 2}).fit(X)
-
-
 def run(args) -> str:
     from skstc import STCClustering
     from skstc.embeddings import default_cache_dir
@@ -94,7 +81,7 @@ def run(args) -> str:
     cache = None if args.no_cache else default_cache_dir()
     seeds = list(range(args.seed, args.seed + args.seeds))
     if args.n_jobs == 1:
-        _warm_up(args.methods, stc_params)
+        warm_up(args.methods, stc_params)
     lines = []
     for dataset in args.datasets:
         for embedding in args.embeddings:

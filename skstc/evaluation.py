@@ -34,6 +34,7 @@ __all__ = [
     "make_method",
     "report_preamble",
     "summarize",
+    "warm_up",
 ]
 
 def _no_other_labels(model) -> dict[str, np.ndarray]:
@@ -148,6 +149,24 @@ class _PeakRSS:
         import resource
 
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def warm_up(methods: Sequence[str], stc_params: dict | None = None) -> None:
+    """Fit each method once on a random matrix of 4,200 rows, so that timed fits do not pay a
+    process's one-off costs: imports, and the numba compilation of umap-learn (about a
+    minute; also for ``STCClustering(init="kmeans-umap")``) and pynndescent.
+
+    Parameters
+    ----------
+    methods : sequence of str
+        Names of ``METHODS``.
+    stc_params : dict, default=None
+        Parameters of ``STCClustering`` (``"STC"``), as for :func:`make_method`.
+    """
+    # umap-learn compiles its nearest-neighbor descent, used from 4,096 rows, on first use
+    X = np.random.default_rng(0).normal(size=(4200, 16)).astype(np.float32)
+    for name in methods:
+        make_method(name, 3, seed=0, stc_params={**(stc_params or {}), "max_iter": 2}).fit(X)
 
 
 def _mapped_accuracy(y_train, labels_train, y_test, labels_test) -> float:

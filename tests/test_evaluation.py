@@ -80,6 +80,28 @@ def test_make_method_names():
         make_method("dbscan", 3, seed=0)
 
 
+def test_warm_up_fits_each_method_once_past_umaps_exact_graph(monkeypatch):
+    # umap-learn compiles its nearest-neighbor descent only for inputs of 4,096 rows or more
+    from skstc import evaluation
+
+    fitted = []
+
+    class Recorder:
+        def __init__(self, name, n_clusters, stc_params):
+            self.name, self.n_clusters, self.stc_params = name, n_clusters, stc_params
+
+        def fit(self, X):
+            fitted.append((self.name, self.n_clusters, self.stc_params, X.shape))
+            return self
+
+    monkeypatch.setattr(evaluation, "make_method",
+                        lambda name, k, seed, stc_params: Recorder(name, k, stc_params))
+    evaluation.warm_up(["k-means", "STC"], {"init": "kmeans-umap"})
+    assert [f[0] for f in fitted] == ["k-means", "STC"]
+    assert fitted[1][2] == {"init": "kmeans-umap", "max_iter": 2}
+    assert all(f[3][0] > 4096 for f in fitted)
+
+
 def test_a_new_method_is_one_registry_entry(monkeypatch):
     from sklearn.cluster import AgglomerativeClustering
 
