@@ -46,6 +46,7 @@ from ._training import (
     log_q_of_inputs,
     pretrain_autoencoder,
     self_train,
+    umap_class,
 )
 
 #: Smallest ``n_clusters`` for which ``init="auto"`` clusters graph-averaged codes.
@@ -232,7 +233,7 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         score. None keeps the last refresh (the paper). Read more, and when to use it,
         in the :ref:`User Guide <guard>`.
     init : {"auto", "kmeans", "kmeans++", "kmeans-input", "kmeans-graph", \
-"kmeans-diffusion", "kmeans-diffused-codes"} or array-like of shape \
+"kmeans-diffusion", "kmeans-diffused-codes", "kmeans-umap"} or array-like of shape \
 (n_clusters, n_components), default="auto"
         Initial centroids: k-means on the latent codes (``"kmeans"``, the paper);
         k-means++ seeding only; k-means on the scaled input (``"kmeans-input"``), on
@@ -240,9 +241,10 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         (``"kmeans-graph"``), on the rows of the scaled input L2-normalised and
         averaged so, normalised after each step (``"kmeans-diffusion"``, the features
         of diffusion + k-means) or on the centred codes diffused so
-        (``"kmeans-diffused-codes"``; the last three need ``n_neighbors >= 1``), each
-        centroid then the mean code of its cluster; or given centroids in latent
-        space. ``"auto"`` is
+        (``"kmeans-diffused-codes"``; the last three need ``n_neighbors >= 1``), or on
+        the scaled input embedded by UMAP (``"kmeans-umap"``, the view of UMAP +
+        k-means; needs umap-learn, ``pip install "skstc[umap]"``), each centroid then
+        the mean code of its cluster; or given centroids in latent space. ``"auto"`` is
         ``"kmeans-graph"`` for ``n_clusters >= 50`` with a graph and ``"kmeans"``
         otherwise (why: :ref:`User Guide <algorithm>`).
     n_init : int, default=10
@@ -466,6 +468,8 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
                 f"init={self.init!r} needs the nearest-neighbor graph, which n_neighbors=0 "
                 "turns off; use n_neighbors >= 1 or another init."
             )
+        if _is_named(self.init, "kmeans-umap"):
+            umap_class('init="kmeans-umap"')  # the ImportError now, before any training
         for name in ("hidden_dims", "decoder_dims"):
             dims = getattr(self, name)
             if dims is None and name == "decoder_dims":

@@ -192,15 +192,15 @@ def _mean_codes(
     return centers.astype(np.float32)
 
 
-def _codes(Z: np.ndarray, X, neighbors) -> np.ndarray:
+def _codes(Z: np.ndarray, X, neighbors, random_state) -> np.ndarray:
     return Z
 
 
-def _scaled_input(Z: np.ndarray, X: torch.Tensor, neighbors) -> np.ndarray:
+def _scaled_input(Z: np.ndarray, X: torch.Tensor, neighbors, random_state) -> np.ndarray:
     return X.cpu().numpy()
 
 
-def _graph_averaged_codes(Z: np.ndarray, X, neighbors: torch.Tensor) -> np.ndarray:
+def _graph_averaged_codes(Z: np.ndarray, X, neighbors: torch.Tensor, random_state) -> np.ndarray:
     smoothed = torch.from_numpy(Z)
     for _ in range(GRAPH_INIT_STEPS):
         smoothed = graph_mean(smoothed, neighbors)
@@ -218,27 +218,66 @@ def _diffused(V: torch.Tensor, neighbors: torch.Tensor) -> np.ndarray:
     return diffused.cpu().numpy()
 
 
-def _graph_diffused_input(Z: np.ndarray, X: torch.Tensor, neighbors: torch.Tensor) -> np.ndarray:
+def _graph_diffused_input(
+    Z: np.ndarray, X: torch.Tensor, neighbors: torch.Tensor, random_state
+) -> np.ndarray:
     """The scaled (centred) input, diffused (:func:`_diffused`)."""
     return _diffused(X, neighbors)
 
 
-def _graph_diffused_codes(Z: np.ndarray, X, neighbors: torch.Tensor) -> np.ndarray:
+def _graph_diffused_codes(Z: np.ndarray, X, neighbors: torch.Tensor, random_state) -> np.ndarray:
     """The codes, centred, then diffused (:func:`_diffused`)."""
     return _diffused(torch.from_numpy(Z - Z.mean(axis=0)), neighbors)
+
+
+#: UMAP's settings in ``init="kmeans-umap"``: those of UMAP + k-means
+#: (:class:`~skstc.baselines.UMAPKMeans`, the recipe of BERTopic-style pipelines).
+UMAP_INIT = {"n_components": 5, "n_neighbors": 15, "min_dist": 0.0, "metric": "cosine"}
+
+
+def umap_class(what: str):
+    """umap-learn's ``UMAP``, or an ImportError that says ``what`` needs it and how to
+    install it."""
+    try:
+        from umap import UMAP
+    except ImportError:
+        raise ImportError(f"{what} needs umap-learn: pip install 'skstc[umap]'") from None
+    return UMAP
+
+
+def _umap_embedded_input(
+    Z: np.ndarray, X: torch.Tensor, neighbors, random_state: np.random.RandomState
+) -> np.ndarray:
+    """The scaled input embedded by UMAP (:data:`UMAP_INIT`; one thread, seeded from
+    ``random_state``, so deterministic). UMAP builds its own neighbor graph; with fewer
+    than ``n_neighbors + 1`` rows it uses them all, and below 3 rows (UMAP needs two
+    neighbors per row) the view is the scaled input itself."""
+    UMAP = umap_class('init="kmeans-umap"')
+    n = X.shape[0]
+    if n < 3:
+        return _scaled_input(Z, X, neighbors, random_state)
+    settings = {**UMAP_INIT, "n_neighbors": max(2, min(UMAP_INIT["n_neighbors"], n - 1))}
+    if n <= settings["n_components"] + 1:  # too few rows for UMAP's spectral layout
+        settings["init"] = "random"
+    seed = int(random_state.randint(np.iinfo(np.int32).max))
+    umap = UMAP(**settings, random_state=seed, n_jobs=1)
+    return np.asarray(umap.fit_transform(X.cpu().numpy()), dtype=np.float32)
 
 
 @dataclass(frozen=True)
 class InitSpec:
     """One entry of :data:`INITS`, a k-means initialisation of the centroids μ.
 
-    ``view(Z, X, neighbors)``: the samples k-means clusters, from the codes ``Z``, the
-    scaled input ``X`` and the kNN graph; when it is not the codes themselves, each
+    ``view(Z, X, neighbors, random_state)``: the samples k-means clusters, from the codes
+    ``Z``, the scaled input ``X`` and the kNN graph (``random_state``: a
+    ``np.random.RandomState`` for a view that draws); when it is not the codes themselves, each
     centroid is the mean code of its cluster. ``seeding_only``: k-means++ seeding
     without Lloyd iterations. ``needs_graph``: the view needs the kNN graph.
     """
 
-    view: Callable[[np.ndarray, torch.Tensor | None, torch.Tensor | None], np.ndarray]
+    view: Callable[
+        [np.ndarray, torch.Tensor | None, torch.Tensor | None, np.random.RandomState], np.ndarray
+    ]
     seeding_only: bool = False
     needs_graph: bool = False
 
@@ -251,6 +290,7 @@ INITS: dict[str, InitSpec] = {
     "kmeans-graph": InitSpec(_graph_averaged_codes, needs_graph=True),
     "kmeans-diffusion": InitSpec(_graph_diffused_input, needs_graph=True),
     "kmeans-diffused-codes": InitSpec(_graph_diffused_codes, needs_graph=True),
+    "kmeans-umap": InitSpec(_umap_embedded_input),
 }
 
 
@@ -269,20 +309,21 @@ def init_centers(
 
     ``init="kmeans"`` runs k-means (``n_init`` restarts) on the codes ``Z``, or on
     ``max_samples`` of them drawn at random when there are more; ``"kmeans++"`` keeps
-    only the k-means++ seeding. Four variants cluster another view of the samples and
+    only the k-means++ seeding. Five variants cluster another view of the samples and
     take the mean code of each cluster as its centroid: ``"kmeans-input"`` runs k-means
     on the scaled input ``X``; ``"kmeans-graph"`` on the codes averaged
     ``GRAPH_INIT_STEPS`` times over each sample's closed neighborhood in the graph
     ``neighbors`` (:func:`~skstc._graph.graph_mean`); ``"kmeans-diffusion"`` on the
     scaled input diffused over the graph (:func:`_diffused`: L2-normalised, then averaged
     so and normalised again after each step; the features of diffusion + k-means);
-    ``"kmeans-diffused-codes"`` on the centred codes diffused so. See :data:`INITS`. An
-    array is used as given.
+    ``"kmeans-diffused-codes"`` on the centred codes diffused so; ``"kmeans-umap"`` on
+    the scaled input embedded by UMAP (:func:`_umap_embedded_input`). See :data:`INITS`.
+    An array is used as given.
     """
     if not isinstance(init, str):
         return np.asarray(init, dtype=np.float32)
     spec = INITS[init]
-    view = spec.view(Z, X, neighbors)
+    view = spec.view(Z, X, neighbors, random_state)
     sub = np.arange(Z.shape[0])
     if Z.shape[0] > max_samples:
         sub = np.sort(random_state.choice(Z.shape[0], max_samples, replace=False))

@@ -17,6 +17,8 @@ from sklearn.preprocessing import normalize
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._training import umap_class
+
 __all__ = ["DiffusionKMeans", "UMAPKMeans"]
 
 
@@ -111,7 +113,7 @@ class DiffusionKMeans(ClusterMixin, BaseEstimator):
 class UMAPKMeans(ClusterMixin, BaseEstimator):
     """k-means on a UMAP embedding (the recipe of BERTopic-style pipelines).
 
-    Needs ``umap-learn`` (``pip install skstc[bench]``). New rows go through
+    Needs ``umap-learn`` (``pip install skstc[umap]``). New rows go through
     ``UMAP.transform`` then ``KMeans.predict``.
 
     Parameters
@@ -170,12 +172,7 @@ class UMAPKMeans(ClusterMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Embed with UMAP and fit k-means on the embedding."""
-        try:
-            from umap import UMAP
-        except ImportError as exc:
-            raise ImportError(
-                "UMAPKMeans needs umap-learn: pip install 'skstc[bench]'"
-            ) from exc
+        UMAP = umap_class("UMAPKMeans")
         X = validate_data(self, X, dtype=[np.float32, np.float64])
         self.umap_ = UMAP(
             n_components=self.n_components,

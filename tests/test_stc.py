@@ -116,6 +116,27 @@ def test_init_options(blobs):
     np.testing.assert_allclose(given.cluster_centers_, centers, rtol=1e-6)
 
 
+def test_kmeans_umap_init(blobs):
+    # the start is the UMAP + k-means partition, each cluster becoming its mean code
+    pytest.importorskip("umap")
+    X, y = blobs
+    stc = STCClustering(4, **small_params(init="kmeans-umap", n_neighbors=0)).fit(X)
+    assert adjusted_rand_score(y, stc.init_labels_) > 0.9
+    assert adjusted_rand_score(y, stc.labels_) > 0.9
+    again = STCClustering(4, **small_params(init="kmeans-umap", n_neighbors=0)).fit(X)
+    np.testing.assert_array_equal(again.cluster_centers_, stc.cluster_centers_)
+
+
+def test_kmeans_umap_without_umap_learn_fails_before_training(blobs, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "umap", None)  # import fails
+    stc = STCClustering(4, **small_params(init="kmeans-umap"))
+    with pytest.raises(ImportError, match=r'init="kmeans-umap" needs umap-learn.*skstc\[umap\]'):
+        stc.fit(blobs[0])
+    assert not hasattr(stc, "labels_")
+
+
 @pytest.mark.parametrize(
     ("n_clusters", "n_neighbors", "expected"),
     [(60, 3, "kmeans-graph"), (60, 0, "kmeans"), (49, 3, "kmeans")],

@@ -1,6 +1,7 @@
 """The training steps of skstc._training, below the estimator."""
 
 import numpy as np
+import pytest
 import torch
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
@@ -11,6 +12,7 @@ from skstc._nn import AutoEncoder
 from skstc._objective import umap_cross_entropy
 from skstc._training import (
     INITS,
+    UMAP_INIT,
     _mean_codes,
     encode,
     init_centers,
@@ -100,11 +102,11 @@ def test_kmeans_diffused_codes_view_is_the_diffusion_of_the_centred_codes():
     Z = rng.normal(size=(50, 4)).astype(np.float32)
     neighbors = torch.from_numpy(rng.randint(50, size=(50, 5)))
     codes_view = INITS["kmeans-diffused-codes"].view
-    view = codes_view(Z, None, neighbors)
+    view = codes_view(Z, None, neighbors, None)
     centred = torch.from_numpy(Z - Z.mean(0))
-    np.testing.assert_allclose(view, INITS["kmeans-diffusion"].view(None, centred, neighbors),
+    np.testing.assert_allclose(view, INITS["kmeans-diffusion"].view(None, centred, neighbors, None),
                                atol=1e-6)
-    np.testing.assert_allclose(codes_view(3 * Z + 5, None, neighbors), view, atol=1e-5)
+    np.testing.assert_allclose(codes_view(3 * Z + 5, None, neighbors, None), view, atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(view, axis=1), 1, atol=1e-5)
 
 
@@ -130,6 +132,36 @@ def test_kmeans_diffusion_init_clusters_the_input_diffused_over_the_graph():
     np.testing.assert_allclose(graph, class_means[match], atol=1e-5)
     # k-means on the raw input mixes the classes: its mean codes are not the classes'
     assert not np.allclose(np.sort(plain, 0), np.sort(class_means, 0), atol=1e-2)
+
+
+def test_kmeans_umap_view_is_umap_of_the_scaled_input_seeded_from_the_fit():
+    pytest.importorskip("umap")
+    from umap import UMAP
+
+    X, _ = make_blobs(120, n_features=8, centers=3, random_state=0)
+    Xt = torch.from_numpy(X.astype(np.float32))
+    view = INITS["kmeans-umap"].view(None, Xt, None, np.random.RandomState(3))
+    seed = np.random.RandomState(3).randint(np.iinfo(np.int32).max)
+    expected = UMAP(**UMAP_INIT, random_state=seed, n_jobs=1).fit_transform(X.astype(np.float32))
+    assert view.shape == (120, UMAP_INIT["n_components"]) and view.dtype == np.float32
+    np.testing.assert_allclose(view, expected, rtol=1e-6)
+
+
+def test_kmeans_umap_settings_are_those_of_the_umap_peer():
+    from skstc.baselines import UMAPKMeans
+
+    peer = UMAPKMeans().get_params()
+    assert UMAP_INIT == {name: peer[name] for name in UMAP_INIT}
+
+
+@pytest.mark.parametrize("n_samples", [2, 3, 6, 10])
+def test_kmeans_umap_view_of_a_few_rows(n_samples):
+    # fewer rows than UMAP's neighbors, or than its spectral layout needs
+    pytest.importorskip("umap")
+    X = np.random.RandomState(0).normal(size=(n_samples, 4)).astype(np.float32)
+    view = INITS["kmeans-umap"].view(None, torch.from_numpy(X), None, np.random.RandomState(0))
+    n_columns = UMAP_INIT["n_components"] if n_samples >= 3 else 4  # 2 rows: the input
+    assert view.shape == (n_samples, n_columns) and np.isfinite(view).all()
 
 
 def test_mean_codes_fill_an_empty_cluster_with_the_nearest_sample():
@@ -211,7 +243,8 @@ def test_a_new_init_is_one_registry_entry(monkeypatch):
     # at import, which the second patch redoes
     from skstc import STCClustering, _stc, _training
 
-    spec = _training.InitSpec(lambda Z, X, neighbors: -Z)  # k-means on the mirrored codes
+    # k-means on the mirrored codes
+    spec = _training.InitSpec(lambda Z, X, neighbors, random_state: -Z)
     monkeypatch.setitem(_training.INITS, "kmeans-mirrored", spec)
     monkeypatch.setitem(STCClustering._parameter_constraints, "init", [
         _stc.StrOptions({"auto", *_training.INITS}), "array-like"])
