@@ -256,7 +256,7 @@ def _umap_embedded_input(
     n = X.shape[0]
     if n < 3:
         return _scaled_input(Z, X, neighbors, random_state)
-    settings = {**UMAP_INIT, "n_neighbors": max(2, min(UMAP_INIT["n_neighbors"], n - 1))}
+    settings = {**UMAP_INIT, "n_neighbors": min(UMAP_INIT["n_neighbors"], n - 1)}
     if n <= settings["n_components"] + 1:  # too few rows for UMAP's spectral layout
         settings["init"] = "random"
     seed = int(random_state.randint(np.iinfo(np.int32).max))
