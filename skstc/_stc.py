@@ -736,10 +736,11 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
         self.labels_ = labels
         n_used = np.unique(self.labels_).size
         if n_used < self.n_clusters:
+            when, advice = (("self-training", ", a smaller lr or fewer max_iter")
+                            if self.n_iter_ else ("initialisation (no self-training step ran)", ""))
             warnings.warn(
                 f"Only {n_used} of n_clusters={self.n_clusters} clusters hold samples after "
-                "self-training (the others are empty). Consider fewer clusters, a smaller "
-                "lr or fewer max_iter.",
+                f"{when} (the others are empty). Consider fewer clusters{advice}.",
                 ConvergenceWarning,
                 stacklevel=4,  # _store, fit, sklearn's _fit_context, the caller
             )

@@ -63,6 +63,15 @@ def test_all_constant_columns():
     assert set(np.unique(stc.labels_)) <= set(np.unique(stc.predict(X)))
 
 
+def test_empty_clusters_warning_names_the_phase():
+    X = np.ones((50, 4))
+    with pytest.warns(ConvergenceWarning, match="after self-training .* smaller lr"):
+        STCClustering(2, **small_params(max_iter=10)).fit(X)
+    with pytest.warns(ConvergenceWarning, match=r"after initialisation \(no self-training "
+                      r"step ran\) \(the others are empty\)\. Consider fewer clusters\.$"):
+        STCClustering(2, **small_params(max_iter=0)).fit(X)
+
+
 def test_duplicate_rows_only():
     X = np.tile(np.arange(5.0), (40, 1))
     with pytest.warns(ConvergenceWarning):
