@@ -160,6 +160,45 @@ def test_trajectory_smoke(needs_data, tmp_path, capsys):
     assert cells[4:] == [f"{mean_at[0]:.1f}", f"{mean_at[1]:.1f}", f"{mean_at[2]:.1f}", "–"]
 
 
+def test_starts_smoke(needs_data, tmp_path, capsys):
+    starts = _load("starts")
+    out = tmp_path / "s.jsonl"
+    code = starts.main([
+        "--datasets", "tweet", "--embeddings", "tfidf", "--subsample", "300", "--no-cache",
+        "--inits", "kmeans-diffusion", "spectral", "--out", str(out),
+    ])
+    assert code == 0
+    table = capsys.readouterr().out.split("\n| data set")[1]
+    (row,) = [__import__("json").loads(line) for line in out.read_text().splitlines()]
+    # the default start (init="auto" resolved) is always among the starts
+    assert row["default"] in ("kmeans", "kmeans-graph")
+    assert list(row["starts"]) == ["kmeans-diffusion", "spectral", row["default"]]
+    for scores in row["starts"].values():
+        assert 0 < scores["ACC"] <= 1 and -1 <= scores["consensus"] <= 1
+        assert scores["inertia"] > 0 and -1 <= scores["silhouette"] <= 1
+    # each rule picks the start its criterion ranks first
+    for criterion, sign in (("inertia", -1), ("modularity", 1), ("silhouette", 1)):
+        best = max(row["starts"], key=lambda s: sign * row["starts"][s][criterion])
+        assert starts._pick(row, criterion) == best
+    assert starts.main(["--report", str(out)]) == 0
+    assert capsys.readouterr().out.strip().endswith(table.strip())
+
+
+def test_spectral_view_separates_components():
+    """Two cliques with no edge between them: the two leading eigenvectors of the
+    normalised adjacency are the components' indicators, so rows of one component
+    coincide and the two components are orthogonal."""
+    import torch
+
+    starts = _load("starts")
+    neighbors = torch.tensor([[j for j in range(5) if j != i] for i in range(5)]
+                             + [[5 + j for j in range(5) if j != i] for i in range(5)])
+    view = starts.spectral_view(neighbors, 2, seed=0)
+    np.testing.assert_allclose(np.linalg.norm(view, axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(view[:5] @ view[:5].T, 1.0, atol=1e-6)
+    np.testing.assert_allclose(view[:5] @ view[5:].T, 0.0, atol=1e-6)
+
+
 def test_graph_smoke(capsys):
     pytest.importorskip("pynndescent")
     graph = _load("graph")
