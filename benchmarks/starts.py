@@ -66,10 +66,13 @@ def spectral_view(neighbors, n_clusters: int, seed: int) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
 
 
-def _nearest(Z: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """Each code's nearest centroid (in blocks of rows)."""
-    return np.concatenate([((Z[i:i + 2048, None, :] - centers[None]) ** 2).sum(-1).argmin(1)
-                           for i in range(0, len(Z), 2048)])
+def _start_labels(Z: np.ndarray, centers: np.ndarray, alpha: float) -> np.ndarray:
+    """argmax Q of the codes (each code's nearest centroid): what ``init_labels_`` holds."""
+    import torch
+
+    from skstc._training import log_q_of_codes
+
+    return log_q_of_codes(torch.from_numpy(Z), torch.from_numpy(centers), alpha).argmax(1).numpy()
 
 
 def _inertia(Z: np.ndarray, labels: np.ndarray) -> float:
@@ -104,11 +107,12 @@ def starts(X: np.ndarray, y: np.ndarray, seed: int, inits: list[str]) -> dict:
         if init == "spectral":
             view = spectral_view(neighbors, n_clusters, seed)
             km = KMeans(n_clusters, n_init=est.n_init, random_state=rng).fit(view)
-            labels[init] = _nearest(Z, _mean_codes(Z, km.labels_, view, km.cluster_centers_))
+            labels[init] = _start_labels(
+                Z, _mean_codes(Z, km.labels_, view, km.cluster_centers_), est.alpha)
         else:
             centers = init_centers(Z, n_clusters, X=Xt, neighbors=neighbors, init=init,
                                    n_init=est.n_init, max_samples=len(Z), random_state=rng)
-            labels[init] = _nearest(Z, centers)
+            labels[init] = _start_labels(Z, centers, est.alpha)
     guard = silhouette_guard(Xt)
     rows = {}
     for init, lab in labels.items():
