@@ -127,32 +127,6 @@ def tsne_kl(p: torch.Tensor, z: torch.Tensor, alpha: float) -> torch.Tensor:
     return kl_sum(p[off_diagonal], log_q)
 
 
-#: Squared distances below this count as this in the UMAP term, both ends (umap-learn
-#: clips the same gradient), so that a negative drawn on top of a code stays finite.
-UMAP_MIN_SQUARED_DISTANCE = 1e-4
-
-
-def umap_cross_entropy(z: torch.Tensor, z_neighbors: torch.Tensor, z_negatives: torch.Tensor,
-                       alpha: float) -> torch.Tensor:
-    """UMAP's fuzzy-set cross-entropy with negative sampling, per graph edge (McInnes et
-    al., 2018; parametric UMAP, Sainburg et al., 2021).
-
-    ``-log φ(z_i, z_j)`` for each graph neighbor j of sample i (``z_neighbors``, shape
-    ``(m, k, d)``) and ``-log(1 - φ(z_i, z_r))`` for each random sample r
-    (``z_negatives``, shape ``(m, r, d)``), summed and divided by the m·k edges. φ is the
-    Student-t kernel of Q, ``(1 + d² / α)^(-(α + 1) / 2)`` (with α = 1, UMAP's kernel with
-    ``a = b = 1``), so that the graph's neighbors end up close in the metric self-training
-    uses.
-    """
-    def log_phi(others: torch.Tensor) -> torch.Tensor:
-        d2 = (z.unsqueeze(1) - others).pow(2).sum(-1)
-        return _student_t_logits(d2.clamp_min(UMAP_MIN_SQUARED_DISTANCE), alpha)
-
-    attraction = -log_phi(z_neighbors).sum()
-    repulsion = -torch.log(-torch.expm1(log_phi(z_negatives))).sum()
-    return (attraction + repulsion) / z_neighbors.shape[:2].numel()
-
-
 def consistency_loss(log_q_i: torch.Tensor, log_q_j: torch.Tensor) -> torch.Tensor:
     """SCAN's consistency loss ``-mean_i log Σ_k q_ik q_jk`` for pairs of graph neighbors.
 

@@ -17,10 +17,12 @@ from numbers import Integral
 import numpy as np
 import torch
 from sklearn.base import clone
+from sklearn.utils import check_array
 
 from ._guard import fixed_rows
-from ._stc import STCClustering, _seeded_torch
-from ._training import encode, log_q_of_codes
+from ._stc import STCClustering
+from ._training import log_q_of_codes
+from .stages import prepare
 
 #: Candidates of :func:`select_n_clusters` when none are given (those below
 #: ``n_samples / 10`` are used): from 2 to 250, about 15% apart on a log scale.
@@ -182,7 +184,8 @@ def select_n_clusters(
     >>> from sklearn.datasets import make_blobs
     >>> from skstc import STCClustering, select_n_clusters
     >>> X, _ = make_blobs(n_samples=400, centers=5, n_features=10, random_state=0)
-    >>> small = STCClustering(hidden_dims=(32,), n_components=5, pretrain_epochs=20)
+    >>> small = STCClustering(n_components=5, network={"hidden_dims": (32,)},
+    ...                       pretrain={"epochs": 20})
     >>> selection = select_n_clusters(X, [2, 3, 4, 5, 6, 8], estimator=small,
     ...                               random_state=0)
     >>> selection.n_clusters
@@ -218,25 +221,21 @@ def _candidate_partitions(X, candidates, estimator, random_state) -> _Partitions
     est = clone(estimator) if estimator is not None else STCClustering()
     if random_state is not None:
         est.set_params(random_state=random_state)
-    X = est._validate(X, reset=True)
-    candidates = _checked_candidates(candidates, est._n_train(X.shape[0]))
+    X = check_array(X, dtype=[np.float64, np.float32])
+    n_train = X.shape[0] if est.max_samples is None else min(X.shape[0], est.max_samples)
+    candidates = _checked_candidates(candidates, n_train)
     est.set_params(n_clusters=int(candidates.max()))  # sizes the graph for the most clusters
-    est._check_params_vs_input(X)
     t0 = time.perf_counter()
-    run = est._start(X)
-    with _seeded_torch(run):
-        neighbors = est._build_graph(run)
-        autoencoder, _ = est._pretrain(run, neighbors)
-    Z = encode(autoencoder.encoder, run.Xt, run.device).cpu().numpy()
+    prep = prepare(est, X)
     t1 = time.perf_counter()
-    Zt = torch.from_numpy(Z)
-    labels = []
-    for k in candidates:
-        centers = torch.from_numpy(est._initial_centers(run, Z, neighbors, int(k)))
-        labels.append(log_q_of_codes(Zt, centers, est.alpha).argmax(1))
+    Zt = torch.from_numpy(prep.Z)
+    alpha = prep.settings["network"]["alpha"]
+    with prep.seeded():
+        labels = [log_q_of_codes(Zt, torch.from_numpy(prep.start(int(k))), alpha).argmax(1)
+                  for k in candidates]
     return _Partitions(
-        candidates=candidates, labels=labels, X=run.Xt.cpu(), Z=Z,
-        neighbors=None if neighbors is None else neighbors.cpu(),
+        candidates=candidates, labels=labels, X=prep.Xt.cpu(), Z=prep.Z,
+        neighbors=None if prep.neighbors is None else prep.neighbors.cpu(),
         times={"pretrain": t1 - t0, "candidates": time.perf_counter() - t1},
     )
 
