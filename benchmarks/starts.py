@@ -1,17 +1,17 @@
 """STC's candidate starts from one pretraining: ACC, and label-free scores to choose by.
 
-One default STC pretraining per data set, embedding and seed (``max_iter=0``: no
-self-training); each start of ``--inits`` and the default's (what ``init="auto"``
-resolves to) then clusters its view of the samples, as
-``init`` would, and its labels (each code's nearest centroid, what ``init_labels_``
+One default STC pretraining per data set, embedding and seed
+(:func:`skstc.stages.prepare`, the front of ``fit``); each start of ``--inits`` (a recipe
+of :mod:`skstc.inits`) and the default ``init="auto"`` then gives the centroids ``fit``
+would start from, and its labels (each code's nearest centroid, what ``init_labels_``
 holds) are scored against the classes and by label-free criteria that a rule choosing
 the start without labels could use:
 
 - ``inertia``: the k-means objective of the labels on the codes (lower is better);
-- ``silhouette``: the guard's score, the Euclidean silhouette of the labels in the
-  scaled input on a fixed subsample (:func:`skstc._guard.silhouette_guard`);
+- ``silhouette``: the score of :class:`~skstc.callbacks.KeepBest`, the Euclidean
+  silhouette of the labels in the scaled input on a fixed subsample;
 - ``modularity``: of the labels on STC's kNN graph of the scaled input
-  (:func:`skstc._graph.modularity`);
+  (:func:`skstc.metrics.modularity`);
 - ``consensus``: the mean adjusted Rand index of the labels with the other starts'.
 
 Besides the values of ``init``, ``spectral`` is the start a spectral embedding of the kNN
@@ -30,7 +30,7 @@ Usage::
 Smoke run (seconds)::
 
     python benchmarks/starts.py --datasets tweet --embeddings tfidf --subsample 400 \
-        --inits kmeans kmeans-diffusion spectral --out /tmp/s.jsonl
+        --inits codes diffused_input spectral --out /tmp/s.jsonl
 """
 
 from __future__ import annotations
@@ -42,37 +42,32 @@ from collections import defaultdict
 
 import numpy as np
 
-INITS = ("kmeans", "kmeans-graph", "kmeans-diffusion", "kmeans-diffused-codes",
-         "kmeans-umap", "spectral")
+INITS = ("codes", "graph_averaged_codes", "diffused_input", "diffused_codes", "umap_input",
+         "spectral")
 CRITERIA = ("inertia", "silhouette", "modularity", "consensus")
 LOWER_IS_BETTER = {"inertia"}
 
 
-def spectral_view(neighbors, n_clusters: int, seed: int) -> np.ndarray:
-    """Rows of the ``n_clusters`` leading eigenvectors of the normalised adjacency
-    D^-1/2 A D^-1/2 of the symmetrised kNN graph, each normalised to unit length."""
+def spectral(n_clusters: int):
+    """A start (a view for ``init``): the rows of the ``n_clusters`` leading eigenvectors of
+    the normalised adjacency D^-1/2 A D^-1/2 of the symmetrised kNN graph, each normalised
+    to unit length."""
     import scipy.sparse as sp
     from scipy.sparse.linalg import eigsh
 
-    nb = neighbors.numpy()
-    n, k = nb.shape
-    A = sp.csr_matrix((np.ones(n * k), (np.repeat(np.arange(n), k), nb.ravel())), shape=(n, n))
-    A = ((A + A.T) > 0).astype(np.float64)
-    d = 1 / np.sqrt(np.asarray(A.sum(1)).ravel())
-    M = sp.diags(d) @ A @ sp.diags(d)
-    dim = min(n_clusters, n - 2)
-    _, vectors = eigsh(M, k=dim, which="LA", tol=1e-4,
-                       v0=np.random.RandomState(seed).uniform(size=n))
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
+    def view(Z, X, neighbors, random_state) -> np.ndarray:
+        nb = neighbors.cpu().numpy()
+        n, k = nb.shape
+        A = sp.csr_matrix((np.ones(n * k), (np.repeat(np.arange(n), k), nb.ravel())),
+                          shape=(n, n))
+        A = ((A + A.T) > 0).astype(np.float64)
+        d = 1 / np.sqrt(np.asarray(A.sum(1)).ravel())
+        M = sp.diags(d) @ A @ sp.diags(d)
+        _, vectors = eigsh(M, k=min(n_clusters, n - 2), which="LA", tol=1e-4,
+                           v0=random_state.uniform(size=n))
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
 
-
-def _start_labels(Z: np.ndarray, centers: np.ndarray, alpha: float) -> np.ndarray:
-    """argmax Q of the codes (each code's nearest centroid): what ``init_labels_`` holds."""
-    import torch
-
-    from skstc._training import log_q_of_codes
-
-    return log_q_of_codes(torch.from_numpy(Z), torch.from_numpy(centers), alpha).argmax(1).numpy()
+    return view
 
 
 def _inertia(Z: np.ndarray, labels: np.ndarray) -> float:
@@ -83,45 +78,32 @@ def _inertia(Z: np.ndarray, labels: np.ndarray) -> float:
 def starts(X: np.ndarray, y: np.ndarray, seed: int, inits: list[str]) -> dict:
     """One pretraining, and each start's scores against the classes and without them."""
     import torch
-    from sklearn.cluster import KMeans
     from sklearn.metrics import adjusted_rand_score
 
     from skstc import STCClustering
-    from skstc._graph import knn_graph, modularity
-    from skstc._guard import silhouette_guard
-    from skstc._scaling import fit_scaling, scaled_tensor
-    from skstc._training import _mean_codes, init_centers
-    from skstc.metrics import evaluate
+    from skstc import inits as recipes
+    from skstc.callbacks import silhouette_guard
+    from skstc.metrics import evaluate, modularity
+    from skstc.stages import prepare
 
     n_clusters = int(y.max()) + 1
-    est = STCClustering(n_clusters, max_iter=0, random_state=seed).fit(X)
-    default = est._init_method(est.n_neighbors, n_clusters)  # what init="auto" resolves to
-    inits = [*inits, default] if default not in inits else inits
-    Z = est.transform(X).astype(np.float32)
-    Xs = X.astype(np.float32)
-    Xt = scaled_tensor(Xs, *fit_scaling(Xs, est.scale))
-    neighbors = knn_graph(Xt, est.n_neighbors, torch.device("cpu"))
+    prep = prepare(STCClustering(n_clusters, random_state=seed), X)
+    starts = {"auto": "auto"} | {
+        name: spectral(n_clusters) if name == "spectral" else getattr(recipes, name)
+        for name in inits}
     labels = {}
-    for init in inits:
-        rng = np.random.RandomState(seed)
-        if init == "spectral":
-            view = spectral_view(neighbors, n_clusters, seed)
-            km = KMeans(n_clusters, n_init=est.n_init, random_state=rng).fit(view)
-            labels[init] = _start_labels(
-                Z, _mean_codes(Z, km.labels_, view, km.cluster_centers_), est.alpha)
-        else:
-            centers = init_centers(Z, n_clusters, X=Xt, neighbors=neighbors, init=init,
-                                   n_init=est.n_init, max_samples=len(Z), random_state=rng)
-            labels[init] = _start_labels(Z, centers, est.alpha)
-    guard = silhouette_guard(Xt)
+    for name, init in starts.items():
+        prep.rng = np.random.RandomState(seed)  # every start draws the same numbers
+        labels[name] = prep.labels_of(prep.start(init=init))
+    guard = silhouette_guard(prep.Xt)
     rows = {}
-    for init, lab in labels.items():
-        others = [adjusted_rand_score(lab, labels[o]) for o in labels if o != init]
-        rows[init] = {**evaluate(y, lab), "inertia": _inertia(Z, lab),
+    for name, lab in labels.items():
+        others = [adjusted_rand_score(lab, labels[o]) for o in labels if o != name]
+        rows[name] = {**evaluate(y, lab), "inertia": _inertia(prep.Z, lab),
                       "silhouette": guard(torch.from_numpy(lab)),
-                      "modularity": modularity(torch.from_numpy(lab), neighbors),
+                      "modularity": modularity(torch.from_numpy(lab), prep.neighbors),
                       "consensus": float(np.mean(others)) if others else 0.0}
-    return {"seed": seed, "n_clusters": n_clusters, "default": default, "starts": rows}
+    return {"seed": seed, "n_clusters": n_clusters, "default": "auto", "starts": rows}
 
 
 def _pick(run: dict, criterion: str) -> str:

@@ -5,10 +5,10 @@ is the start, the labels of the initial centroids) the labels are scored against
 classes (ACC, NMI, ARI) and by the unsupervised criteria a guard could select on:
 
 - ``modularity``: modularity of the labels on STC's kNN graph of the scaled input
-  (:func:`skstc._graph.modularity`);
+  (:func:`skstc.metrics.modularity`);
 - ``agreement``: the fraction of kNN edges inside one cluster;
-- ``silhouette``: the guard's score, the Euclidean silhouette of the labels in the scaled
-  input on a fixed subsample (:func:`skstc._guard.silhouette_guard`);
+- ``silhouette``: the score of :class:`~skstc.callbacks.KeepBest`, the Euclidean
+  silhouette of the labels in the scaled input on a fixed subsample;
 - ``silhouette_cosine``: cosine silhouette in the input as given, on another subsample.
 
 k-means on the same matrix and seed is the reference. Each rule "keep the refresh whose
@@ -37,8 +37,6 @@ import json
 import sys
 import time
 from collections import defaultdict
-from functools import partial
-from unittest import mock
 
 import numpy as np
 
@@ -49,12 +47,13 @@ def _criteria(labels: np.ndarray, neighbors, X: np.ndarray, sub: np.ndarray, gua
     import torch
     from sklearn.metrics import silhouette_score
 
-    from skstc._graph import modularity
+    from skstc.metrics import modularity
 
     lab = torch.from_numpy(labels)
-    out = {
-        "modularity": modularity(lab, neighbors),
-        "agreement": float((lab[neighbors] == lab[:, None]).double().mean()),
+    out = {  # without a graph (n_neighbors=0), no graph criteria
+        "modularity": modularity(lab, neighbors) if neighbors is not None else float("nan"),
+        "agreement": (float((lab[neighbors] == lab[:, None]).double().mean())
+                      if neighbors is not None else float("nan")),
         "silhouette": guard(lab),
     }
     out["silhouette_cosine"] = (float(silhouette_score(X[sub], labels[sub], metric="cosine"))
@@ -64,43 +63,38 @@ def _criteria(labels: np.ndarray, neighbors, X: np.ndarray, sub: np.ndarray, gua
 
 def trajectory(X: np.ndarray, y: np.ndarray, seed: int, stc_params: dict) -> dict:
     """One STC fit with the labels and criteria of every refresh, and k-means' scores."""
-    import torch
     from sklearn.cluster import KMeans
 
-    from skstc import STCClustering, _stc
-    from skstc._graph import knn_graph
-    from skstc._guard import silhouette_guard
-    from skstc._scaling import fit_scaling, scaled_tensor
-    from skstc._training import self_train
+    from skstc import STCClustering
+    from skstc.callbacks import Trajectory, silhouette_guard
     from skstc.metrics import evaluate
 
+    class _Seen(Trajectory):  # the labels of every refresh, and the rows and graph fit used
+        def on_self_train_begin(self, state):
+            super().on_self_train_begin(state)
+            self.X, self.neighbors = state.X.cpu(), state.neighbors
+
     n_clusters = int(y.max()) + 1
-    # guard=None: the whole trajectory, on which each guard's choice is then replayed
-    est = STCClustering(n_clusters, **{**stc_params, "random_state": seed, "guard": None})
-    labels_at: list[tuple[int, np.ndarray]] = []
-    record = partial(self_train, on_refresh=lambda it, lab: labels_at.append(
-        (it, lab.cpu().numpy().copy())))
+    # without KeepBest: the whole trajectory, on which each guard's choice is then replayed
+    callbacks = [cb for cb in stc_params.get("callbacks") or [] if type(cb).__name__ != "KeepBest"]
+    est = STCClustering(n_clusters, **{**stc_params, "random_state": seed,
+                                       "callbacks": [*callbacks, _Seen()]})
     t0 = time.perf_counter()
-    with mock.patch.object(_stc, "self_train", record):
-        est.fit(X)
+    est.fit(X)
     fit_s = time.perf_counter() - t0
-    assert np.array_equal(labels_at[-1][1], est.labels_)
+    seen = est.callbacks_[-1]
+    assert np.array_equal(seen.labels_[-1], est.labels_)
 
     Xs = X.astype(np.float32)
-    offset, divisor = fit_scaling(Xs, est.scale)
-    Xt = scaled_tensor(Xs, offset, divisor)
-    neighbors = knn_graph(Xt, est.n_neighbors or 10, torch.device("cpu"))
-    guard = silhouette_guard(Xt)
+    guard = silhouette_guard(seen.X)
     sub = np.random.RandomState(0).permutation(len(X))[:5000]
-    refreshes = []
-    for it, labels in labels_at:
-        row = {"iteration": it, **evaluate(y, labels),
-               **_criteria(labels, neighbors, Xs, sub, guard)}
-        refreshes.append(row)
+    refreshes = [{"iteration": it, **evaluate(y, labels),
+                  **_criteria(labels, seen.neighbors, Xs, sub, guard)}
+                 for it, labels in zip(seen.iterations_, seen.labels_)]
     km = KMeans(n_clusters, n_init=10, random_state=seed).fit(X)
     return {"seed": seed, "n_clusters": n_clusters, "fit_s": fit_s,
             "kmeans": evaluate(y, km.labels_),
-            "refreshes": refreshes, "labels": [lab.tolist() for _, lab in labels_at]}
+            "refreshes": refreshes, "labels": [lab.tolist() for lab in seen.labels_]}
 
 
 def _pick(refreshes: list[dict], criterion: str | None) -> dict:
@@ -205,8 +199,7 @@ def main(argv=None) -> int:
     from skstc.embeddings import default_cache_dir
     from skstc.evaluation import load_embedded
 
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-    from reproduce import parse_params
+    from skstc.evaluation import parse_params
 
     stc_params = parse_params(args.stc_param)
     rows = []

@@ -21,7 +21,7 @@ idx = np.random.RandomState(0).choice(len(texts), 3000, replace=False)
 texts, y = [texts[i] for i in idx], y[idx]
 X = TfidfSVDEmbedding(100, random_state=0).fit_transform(texts)
 
-stc = STCClustering(8, max_iter=600, update_interval=50, random_state=0).fit(X)
+stc = STCClustering(8, max_iter=600, self_train={"update_interval": 50}, random_state=0).fit(X)
 print(f"ACC before self-training {cluster_accuracy(y, stc.init_labels_):.3f}, "
       f"after {cluster_accuracy(y, stc.labels_):.3f}, steps {stc.n_iter_}")
 print("seconds per phase:", {k: round(v, 1) for k, v in stc.history_["time"].items()})

@@ -24,8 +24,8 @@ idx = np.random.RandomState(0).choice(len(texts), 2000, replace=False)
 texts, y = [texts[i] for i in idx], y[idx]
 X = make_embedding("minilm").fit_transform(texts)
 
-small = STCClustering(hidden_dims=(256, 256, 512), decoder_dims=(256,), max_iter=200,
-                      update_interval=50)
+small = STCClustering(network={"hidden_dims": (256, 256, 512), "decoder_dims": (256,)},
+                      max_iter=200, self_train={"update_interval": 50})
 selection = select_n_clusters(X, [5, 10, 15, 20, 25, 30, 40], estimator=small,
                               random_state=0)
 print(selection.to_frame().to_string(index=False))

@@ -24,7 +24,7 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import silhouette_score
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._device import cpu_copy
@@ -268,21 +268,27 @@ default="auto"
         interval = self._settings()["self_train"]["update_interval"]
         return interval * -(-STEPS_PER_CLUSTER * self.n_clusters // interval)
 
-    def _check_settings(self) -> None:
+    def _validate_params(self) -> None:
+        """sklearn's checks of the parameters, then those of the settings in the groups."""
+        super()._validate_params()
         for group, defaults in DEFAULTS.items():
             for key, value in (getattr(self, group) or {}).items():
                 if key not in defaults:
-                    raise ValueError(f"{group} has no setting {key!r}; its settings are "
-                                     f"{', '.join(defaults)}.")
+                    raise InvalidParameterError(
+                        f"The {group!r} parameter of STCClustering has no setting {key!r}; "
+                        f"its settings are {', '.join(defaults)}.")
                 valid, words = _SETTING_CHECKS[key]
                 if not valid(value):
-                    raise ValueError(f"{group}[{key!r}] must be {words}, got {value!r}.")
+                    raise InvalidParameterError(
+                        f"The {group!r} parameter of STCClustering needs {key} to be "
+                        f"{words}, got {value!r}.")
         for cb in self.callbacks or ():
             if not isinstance(cb, Callback):
-                raise TypeError(f"callbacks must be Callback instances, got {cb!r}.")
+                raise InvalidParameterError(
+                    f"The 'callbacks' parameter of STCClustering must hold Callback "
+                    f"instances, got {cb!r}.")
 
     def _check_params_vs_input(self, X: np.ndarray) -> None:
-        self._check_settings()
         n_samples = X.shape[0]
         if n_samples < self.n_clusters:
             raise ValueError(f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}.")

@@ -17,7 +17,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._training import umap_class
+from .inits import umap_class
 
 __all__ = ["DiffusionKMeans", "UMAPKMeans"]
 

@@ -34,7 +34,7 @@ from ._guard import silhouette_guard
 from ._progress import progress_bar
 
 __all__ = ["Callback", "CosineLR", "KeepBest", "PretrainState", "PrintLog", "ProgressBar",
-           "SelfTrainState", "Trajectory"]
+           "SelfTrainState", "Trajectory", "silhouette_guard"]
 
 
 @dataclass

@@ -10,19 +10,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import functools
 import os
-import re
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from numbers import Integral
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
-
 from . import __version__
 from ._stc import STCClustering as _STC
 from .datasets import DATASETS
@@ -50,113 +45,37 @@ def _cache_dir(args) -> str | None:
     return args.cache_dir or default_cache_dir()
 
 
-#: STCClustering parameters that are not options of their own: the number of clusters
-#: (``--n-clusters``, or the data set's classes), ``--seed``, ``-v``/``-q``, deprecated names.
-_NOT_OPTIONS = frozenset({"n_clusters", "random_state", "verbose", "neighbor_weight"})
+#: The estimator's options of their own (``--param NAME=VALUE`` sets any other).
+_STC_OPTIONS = ("init", "n_components", "n_neighbors", "max_iter", "max_samples", "device",
+                "precision")
 
 
-def _parameter_help(doc: str | None) -> dict[str, str]:
-    """First sentence of each parameter's description in a numpydoc docstring."""
-    if not doc or "Parameters\n" not in doc:
-        return {}
-    section = re.split(r"\n\s*Parameters\n\s*-+\n", doc)[1]
-    section = re.split(r"\n\s*\n\s*\w[\w ]*\n\s*-+\n", section)[0]  # up to the next section
-    descriptions: dict[str, list[str]] = {}
-    for line in section.splitlines():
-        header = re.fullmatch(r" {4}(\w+) : .*", line)
-        if header:
-            descriptions[header.group(1)] = []
-        elif descriptions:
-            descriptions[next(reversed(descriptions))].append(line.strip())
-    out = {}
-    for name, lines in descriptions.items():
-        text = re.sub(r":\w+:`([^<`]*?)\s*(<[^>]*>)?`", r"\1", " ".join(lines))
-        text = text.replace("``", "").replace("%", "%%")
-        out[name] = re.split(r"(?<=[a-z)0-9])\.\s", text + " ", maxsplit=1)[0].rstrip(". ")
-    return out
-
-
-def _to_cli(value) -> str | None:
-    """A parameter value as the command line spells it (None: ``"none"``)."""
-    if value is None:
-        return "none"
-    if isinstance(value, tuple | list):
-        return ",".join(map(str, value))
-    return None if isinstance(value, np.ndarray) else str(value)
-
-
-def _or_words(number: Callable, words: frozenset[str]) -> Callable[[str], object]:
-    """An argparse type: one of ``words`` as it is (``"none"`` is read as None later), or
-    ``number(text)``."""
-    def parse(text: str):
-        return text if text in words else number(text)
-
-    parse.__name__ = getattr(number, "__name__", "value")  # argparse names it in errors
-    return parse
-
-
-def _int_tuple(text: str) -> tuple[int, ...]:
-    """``"500,500"`` -> ``(500, 500)``; ``""`` -> ``()``."""
+def _optional_int(text: str):
+    """An integer, or ``auto`` / ``none`` as they are."""
+    if text in ("auto", "none"):
+        return text
     try:
-        return tuple(int(part) for part in text.split(",")) if text else ()
+        return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected integers separated by commas, got {text!r}") from None
-
-
-@functools.cache
-def _stc_options() -> tuple[tuple[str, dict], ...]:
-    """``(parameter, add_argument keywords)`` of every STCClustering parameter the command
-    sets, derived once from the estimator: its constraints give the type or the choices,
-    its defaults the default (argparse converts it with the type), its docstring the help."""
-    return tuple(_derived_options())
-
-
-def _derived_options() -> Iterator[tuple[str, dict]]:
-    defaults = _STC().get_params()
-    helps = _parameter_help(_STC.__doc__)
-    for name, constraints in _STC._parameter_constraints.items():
-        if name in _NOT_OPTIONS:
-            continue
-        default = _to_cli(defaults[name])
-        kwargs = {"dest": name, "default": default,
-                  "help": f"{helps.get(name, name)} (default: {default})"}
-        words = frozenset().union(
-            *(c.options for c in constraints if isinstance(c, StrOptions) and not c.hidden),
-            ["none"] if None in constraints else [])
-        intervals = [c for c in constraints if isinstance(c, Interval)]
-        if intervals:  # a number, or one of the words
-            number = int if intervals[0].type is Integral else float
-            kwargs["type"] = number
-            if words:
-                kwargs.update(type=_or_words(number, words),
-                              metavar="|".join(["N" if number is int else "X", *sorted(words)]))
-        elif tuple in constraints:
-            kwargs.update(type=_or_words(_int_tuple, words) if words else _int_tuple,
-                          metavar="W1,W2,...")
-        elif words:
-            kwargs["choices"] = sorted(words - {"none"}) + (["none"] if "none" in words else [])
-        yield name, kwargs
-
-
-class _Renamed(argparse.Action):
-    """A renamed option: sets its new destination and says so once on stderr."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        print(f"skstc: warning: {option_string} was renamed --{self.dest.replace('_', '-')} "
-              "and will be removed in 0.2.0", file=sys.stderr)
-        setattr(namespace, self.dest, values)
-
-
-#: Options renamed with their estimator parameter, still accepted for one release.
-_RENAMED_OPTIONS = {"--neighbor-weight": ("tsne_weight", float)}
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
 
 
 def _stc_params(args) -> dict:
-    """The STCClustering parameters of the command line."""
-    params = {name: None if getattr(args, name) == "none" else getattr(args, name)
-              for name, _ in _stc_options()}
-    return {**params, "verbose": 0 if args.quiet else args.verbose}
+    """The STCClustering parameters of the command line (``--param`` last)."""
+    from .evaluation import parse_params
+
+    params = {name: getattr(args, name) for name in _STC_OPTIONS
+              if getattr(args, name) is not None}
+    if params.get("max_samples") == "none":
+        params["max_samples"] = None
+    try:
+        extra = parse_params(args.param)
+    except ValueError as exc:
+        raise CLIError(f"--param: {exc}") from None
+    for group in ("network", "pretrain", "self_train"):
+        if isinstance(extra.get(group), dict) and isinstance(params.get(group), dict):
+            extra[group] = {**params[group], **extra[group]}
+    return {**params, **extra, "verbose": 0 if args.quiet else args.verbose}
 
 
 def _cmd_run(args) -> int:
@@ -323,11 +242,28 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="text embedding (default: tfidf): " + "; ".join(
                        f"{name} = {spec.description}" for name, spec in EMBEDDINGS.items()))
     p.add_argument("--seed", type=int, default=0, help="random_state of every fit")
-    stc = p.add_argument_group("STCClustering parameters (see the estimator's docstring)")
-    for name, kwargs in _stc_options():
-        stc.add_argument("--" + name.replace("_", "-"), **kwargs)
-    for option, (dest, kind) in _RENAMED_OPTIONS.items():
-        stc.add_argument(option, dest=dest, type=kind, action=_Renamed, help=argparse.SUPPRESS)
+    stc = p.add_argument_group("STCClustering parameters (see its docstring)")
+    stc.add_argument("--init", choices=["auto", "kmeans"], default=None,
+                     help="the start: k-means on the codes ('kmeans', the paper's) or "
+                          "'auto' (default: auto); a recipe of skstc.inits with "
+                          "--param init=NAME")
+    stc.add_argument("--n-components", dest="n_components", type=int, metavar="N",
+                     help="dimension of the latent space (default: 20)")
+    stc.add_argument("--n-neighbors", dest="n_neighbors", type=int, metavar="N",
+                     help="neighbors per text in the kNN graph; 0: the paper's "
+                          "self-training (default: 10)")
+    stc.add_argument("--max-iter", dest="max_iter", type=_optional_int, metavar="N|auto",
+                     help="self-training steps (default: auto, 10 per cluster)")
+    stc.add_argument("--max-samples", dest="max_samples", type=_optional_int,
+                     metavar="N|none", help="train on a random subsample of N texts above "
+                                            "that many (default: 50000)")
+    stc.add_argument("--device", help="auto, cpu or cuda (default: auto)")
+    stc.add_argument("--precision", choices=["auto", "float32", "bfloat16"],
+                     help="arithmetic of the training passes (default: auto)")
+    stc.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="any other parameter or setting, e.g. pretrain.tsne_weight=0, "
+                          "network.hidden_dims=64,32, self_train.lr=1e-4, "
+                          "init=diffused_input, callbacks=KeepBest (repeatable)")
     p.add_argument("--data-home", dest="data_home", default=None,
                    help="folder of the data sets (default: $SKSTC_DATA or ~/skstc_data)")
     p.add_argument("--cache-dir", dest="cache_dir", default=None,
@@ -401,13 +337,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     bars_off = args.quiet or not sys.stderr.isatty()
     try:
         # every command sets the estimator's options: checked before any data is read
-        _STC(**_stc_params(args))._validate_params()
+        try:
+            stc = _STC(**_stc_params(args))
+        except TypeError as exc:  # an unknown --param name
+            raise CLIError(f"--param: {exc}".replace("STCClustering.__init__() ", "")) from None
+        stc._validate_params()
         with _env("TQDM_DISABLE", "1" if bars_off else None):
             return args.func(args)
     except KeyboardInterrupt:
         print("skstc: interrupted", file=sys.stderr)
         return 130
-    except (CLIError, FileNotFoundError, OSError, ValueError, ImportError) as exc:
+    except (CLIError, FileNotFoundError, OSError, ValueError, TypeError, ImportError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"skstc: error: {msg}", file=sys.stderr)
         return 2

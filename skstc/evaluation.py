@@ -11,6 +11,7 @@ Read more in the :ref:`User Guide <evaluation>`.
 
 from __future__ import annotations
 
+import ast
 import os
 import platform
 import threading
@@ -32,10 +33,62 @@ __all__ = [
     "load_embedded",
     "machine_description",
     "make_method",
+    "parse_params",
     "report_preamble",
     "summarize",
     "warm_up",
 ]
+
+def parse_params(assignments: Iterable[str]) -> dict:
+    """STCClustering parameters from ``NAME=VALUE`` strings: the one syntax of ``skstc
+    --param`` and the benchmark scripts.
+
+    ``NAME`` is a parameter (``max_iter=500``) or a setting of a group
+    (``pretrain.tsne_weight=0``, ``network.hidden_dims=64,32``). ``VALUE`` is read as a
+    Python literal (``64,32`` is a tuple, ``none`` is None), else as a word (``auto``);
+    ``init=NAME`` names a recipe of :mod:`skstc.inits`, ``callbacks=A,B`` classes of
+    :mod:`skstc.callbacks` (made with no argument).
+
+    >>> parse_params(["max_iter=500", "pretrain.tsne_weight=0", "init=diffused_input"])
+    {'max_iter': 500, 'pretrain': {'tsne_weight': 0}, 'init': <function diffused_input ...>}
+    """
+    from . import callbacks, inits
+
+    params: dict = {}
+    for text in assignments:
+        name, sep, raw = text.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"expected NAME=VALUE, got {text!r}")
+        name = name.strip()
+        if name == "init" and raw not in ("auto", "kmeans"):
+            value = _named(inits, raw, "skstc.inits")
+        elif name == "callbacks":
+            value = [_named(callbacks, word.strip(), "skstc.callbacks")()
+                     for word in raw.split(",") if word.strip()]
+        else:
+            value = _literal(raw)
+        group, dot, key = name.partition(".")
+        if dot:
+            params.setdefault(group, {})[key] = value
+        else:
+            params[name] = value
+    return params
+
+
+def _literal(text: str):
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text.strip()
+
+
+def _named(module, name: str, where: str):
+    if name.startswith("_") or not hasattr(module, name) or name not in module.__all__:
+        raise ValueError(f"{where} has no {name!r}")
+    return getattr(module, name)
+
 
 def _no_other_labels(model) -> dict[str, np.ndarray]:
     return {}

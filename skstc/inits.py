@@ -12,8 +12,8 @@ and a ``numpy.random.RandomState``. The callable returns either
 - the centroids: ``(n_clusters, n_components)``, used as given.
 
 The functions below are such views; those over the kNN graph return the codes
-themselves where there is no graph (``n_neighbors=0``, or too few rows for one). They are the starts the benchmarks compare
-(``benchmarks/starts.py``); the default, ``init="auto"``, is :func:`codes` below 50
+themselves where there is no graph (``n_neighbors=0``, or too few rows for one). They are
+the starts the benchmarks compare (``benchmarks/starts.py``); the default, ``init="auto"``, is :func:`codes` below 50
 clusters and :func:`graph_averaged_codes` from 50 on.
 
 >>> from skstc import STCClustering, inits

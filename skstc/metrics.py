@@ -1,4 +1,5 @@
-"""Clustering metrics: Hungarian-matched accuracy and a small evaluation summary."""
+"""Clustering metrics: Hungarian-matched accuracy, a small evaluation summary, and the
+modularity of labels on a kNN graph."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-__all__ = ["cluster_accuracy", "evaluate"]
+from ._graph import modularity
+
+__all__ = ["cluster_accuracy", "evaluate", "modularity"]
 
 
 def cluster_accuracy(y_true, y_pred) -> float:

@@ -39,8 +39,8 @@ def plot_history(estimator, axes=None):
     >>> from skstc import STCClustering
     >>> from skstc.plotting import plot_history
     >>> X, _ = make_blobs(200, centers=3, random_state=0)
-    >>> stc = STCClustering(3, hidden_dims=(16,), n_components=2, max_iter=40,
-    ...                     update_interval=10, random_state=0).fit(X)
+    >>> stc = STCClustering(3, network={"hidden_dims": (16,)}, n_components=2, max_iter=40,
+    ...                     self_train={"update_interval": 10}, random_state=0).fit(X)
     >>> plot_history(stc).shape
     (3,)
     """
@@ -61,7 +61,8 @@ def plot_history(estimator, axes=None):
     axes[1].set(title="self-training", xlabel="step", ylabel="KL(P‖Q) after refresh of P")
     delta = np.asarray(h["delta_label"], dtype=float)
     axes[2].plot(h["iteration"][1:], 100 * delta[1:], marker="o", color="C2")
-    axes[2].axhline(100 * estimator.tol, ls="--", color="grey", label=f"tol = {estimator.tol:g}")
+    tol = estimator._settings()["self_train"]["tol"]
+    axes[2].axhline(100 * tol, ls="--", color="grey", label=f"tol = {tol:g}")
     axes[2].set(title="labels changed between refreshes", xlabel="step", ylabel="% of samples")
     axes[2].legend()
     return axes
@@ -101,7 +102,7 @@ def plot_embedding(estimator, X, labels=None, *, method="tsne", ax=None, random_
     >>> from skstc import STCClustering
     >>> from skstc.plotting import plot_embedding
     >>> X, _ = make_blobs(200, centers=3, random_state=0)
-    >>> stc = STCClustering(3, hidden_dims=(16,), n_components=2, max_iter=40,
+    >>> stc = STCClustering(3, network={"hidden_dims": (16,)}, n_components=2, max_iter=40,
     ...                     random_state=0).fit(X)
     >>> plot_embedding(stc, X, method="pca").get_title()
     'latent space (PCA), 200 points'

@@ -13,7 +13,7 @@ starts compares :mod:`skstc.inits` on it.
 >>> X = np.random.RandomState(0).normal(size=(300, 8)).astype(np.float32)
 >>> prep = prepare(STCClustering(4, network={"hidden_dims": (16,)}, pretrain={"epochs": 2},
 ...                              random_state=0), X)
->>> prep.Z.shape, prep.start().shape, prep.neighbors.shape
+>>> prep.Z.shape, prep.start().shape, tuple(prep.neighbors.shape)
 ((300, 20), (4, 20), (300, 10))
 """
 
@@ -34,7 +34,7 @@ from ._graph import candidate_rows, have_pynndescent, knn_graph, nndescent_knn_g
 from ._nn import AutoEncoder
 from ._objective import max_perplexity
 from ._scaling import fit_scaling, scaled_tensor
-from ._training import encode, pretrain_autoencoder
+from ._training import encode, log_q_of_codes, pretrain_autoencoder
 from .callbacks import Callback
 from .inits import initial_centroids
 
@@ -110,6 +110,13 @@ class Prepared:
         yield note
         self.timings[name] = time.perf_counter() - t0
         self.log(1, f"{note['done']} in {self.timings[name]:.1f}s{note['detail']}")
+
+    def labels_of(self, centers: np.ndarray) -> np.ndarray:
+        """argmax Q of the codes ``Z`` under the centroids ``centers`` (each code's nearest
+        centroid): the labels a start gives the training rows."""
+        alpha = self.settings["network"]["alpha"]
+        return log_q_of_codes(torch.from_numpy(self.Z), torch.from_numpy(centers),
+                              alpha).argmax(1).numpy()
 
     def start(self, n_clusters: int | None = None, init=None) -> np.ndarray:
         """Initial centroids μ of the codes ``Z`` (``init``, by default the estimator's;

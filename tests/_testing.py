@@ -16,21 +16,31 @@ TOPICS = (
 _FILLERS = ("the", "a", "of", "and")
 
 
+#: Where each setting of the flat shorthand of :func:`small_params` goes.
+_GROUPS = {
+    **{k: [("network", k)] for k in ("hidden_dims", "decoder_dims", "alpha", "scale")},
+    **{k: [("pretrain", k)] for k in ("tsne_weight", "perplexity")},
+    **{k: [("self_train", k)] for k in ("lr", "update_interval", "tol", "consistency_weight")},
+    "pretrain_epochs": [("pretrain", "epochs")], "pretrain_lr": [("pretrain", "lr")],
+    "batch_size": [("pretrain", "batch_size"), ("self_train", "batch_size")],
+}
+
+
 def small_params(**overrides) -> dict:
-    """STCClustering parameters small enough for a test to fit in about a second."""
-    params = dict(
-        hidden_dims=(32, 32),
-        decoder_dims=(32,),  # one hidden layer, as the default (500,), to the small scale
-        n_components=4,
-        pretrain_epochs=15,
-        max_iter=120,
-        update_interval=20,
-        batch_size=64,
-        n_init=3,
-        device="cpu",
-        random_state=0,
-    )
-    params.update(overrides)
+    """STCClustering parameters small enough for a test to fit in about a second.
+
+    Settings of the groups may be given flat (``update_interval=5``, ``pretrain_epochs=3``,
+    ``batch_size=64`` for both phases); they are routed to ``network``, ``pretrain`` and
+    ``self_train``.
+    """
+    flat = dict(hidden_dims=(32, 32), decoder_dims=(32,), pretrain_epochs=15,
+                update_interval=20, batch_size=64)
+    params = dict(n_components=4, max_iter=120, device="cpu", random_state=0)
+    for name, value in overrides.items():
+        (flat if name in _GROUPS else params)[name] = value
+    for name, value in flat.items():
+        for group, key in _GROUPS[name]:
+            params.setdefault(group, {})[key] = value
     return params
 
 

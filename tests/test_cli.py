@@ -8,7 +8,7 @@ import sys
 import pytest
 from _testing import topic_corpus
 
-from skstc import STCClustering
+from skstc import STCClustering, inits
 from skstc.cli import main
 
 
@@ -20,8 +20,8 @@ def texts_file(tmp_path):
     return path
 
 
-FAST = ["--max-iter", "30", "--pretrain-epochs", "30", "--update-interval", "10",
-        "--batch-size", "32", "--device", "cpu"]
+FAST = ["--max-iter", "30", "--param", "pretrain={'epochs': 30, 'batch_size': 32}",
+        "--param", "self_train={'update_interval': 10, 'batch_size': 32}", "--device", "cpu"]
 
 
 def test_cluster_text_file(texts_file, tmp_path, capsys):
@@ -116,29 +116,39 @@ def test_precision_option_rejects_unknown_values(capsys):
     assert "invalid choice: 'float16'" in capsys.readouterr().err
 
 
-def test_neighbor_options_reach_the_estimator():
+def test_params_reach_the_estimator():
     from skstc.cli import _parser, _stc_params
 
-    args = _parser().parse_args(["run", "--dataset", "tweet", "--tsne-weight", "0",
-                                 "--perplexity", "10", "--n-neighbors", "0",
-                                 "--consistency-weight", "0.5"])
+    args = _parser().parse_args(["run", "--dataset", "tweet", "--n-neighbors", "0",
+                                 "--param", "pretrain.tsne_weight=0",
+                                 "--param", "pretrain.perplexity=5",
+                                 "--param", "self_train.consistency_weight=0.5",
+                                 "--param", "network.hidden_dims=64,32",
+                                 "--param", "init=diffused_input",
+                                 "--param", "callbacks=KeepBest,CosineLR"])
     stc = STCClustering(3, **_stc_params(args))
-    assert (stc.tsne_weight, stc.perplexity) == (0.0, 10.0)
-    assert (stc.n_neighbors, stc.consistency_weight) == (0, 0.5)
-    default = STCClustering(3, **_stc_params(_parser().parse_args(["run", "--dataset", "tweet"])))
-    for name in ("tsne_weight", "n_neighbors", "consistency_weight"):
-        assert getattr(default, name) == getattr(STCClustering(), name)
+    assert stc.n_neighbors == 0 and stc.network == {"hidden_dims": (64, 32)}
+    assert stc.pretrain == {"tsne_weight": 0, "perplexity": 5}
+    assert stc.self_train == {"consistency_weight": 0.5}
+    assert stc.init is inits.diffused_input
+    assert [type(cb).__name__ for cb in stc.callbacks] == ["KeepBest", "CosineLR"]
+
+
+def test_no_option_given_is_the_estimator_default():
+    from skstc.cli import _parser, _stc_params
+
+    assert _stc_params(_parser().parse_args(["run", "--dataset", "tweet"])) == {"verbose": 1}
 
 
 @pytest.mark.parametrize(
     ("name", "given", "expected"),
-    [("max_samples", [], 50_000), ("max_samples", ["--max-samples", "1000"], 1000),
+    [("max_samples", ["--max-samples", "1000"], 1000),
      ("max_samples", ["--max-samples", "none"], None),
-     ("max_iter", [], "auto"), ("max_iter", ["--max-iter", "auto"], "auto"),
-     ("max_iter", ["--max-iter", "30"], 30),
-     ("decoder_dims", [], (500,)), ("decoder_dims", ["--decoder-dims", ""], ()),
-     ("decoder_dims", ["--decoder-dims", "none"], None),
-     ("decoder_dims", ["--decoder-dims", "64,32"], (64, 32))],
+     ("max_iter", ["--max-iter", "auto"], "auto"), ("max_iter", ["--max-iter", "30"], 30),
+     ("network", ["--param", "network.decoder_dims=()"], {"decoder_dims": ()}),
+     ("network", ["--param", "network.decoder_dims=none"], {"decoder_dims": None}),
+     ("network", ["--param", "network.decoder_dims=64,32"], {"decoder_dims": (64, 32)}),
+     ("init", ["--init", "kmeans"], "kmeans"), ("device", ["--device", "cpu"], "cpu")],
 )
 def test_options_take_values_or_their_words(name, given, expected):
     # an option of a number (or tuple) that also has words ("none", "auto") takes either
@@ -146,15 +156,13 @@ def test_options_take_values_or_their_words(name, given, expected):
 
     args = _parser().parse_args(["run", "--dataset", "tweet", *given])
     assert _stc_params(args)[name] == expected
-    if not given:
-        assert getattr(STCClustering(), name) == expected
 
 
 @pytest.mark.parametrize("option", ["--max-samples", "--max-iter"])
 def test_number_options_reject_other_words(option, capsys):
     with pytest.raises(SystemExit):
         main(["run", "--dataset", "tweet", option, "many"])
-    assert f"argument {option}: invalid int value: 'many'" in capsys.readouterr().err
+    assert f"argument {option}: expected an integer, got 'many'" in capsys.readouterr().err
 
 
 def test_estimator_validates_the_options(capsys):
@@ -169,7 +177,7 @@ def test_options_are_checked_before_the_data(tmp_path, capsys):
     for argv in (["run", "--dataset", "tweet", "--data-home", str(tmp_path)],
                  ["cluster", str(tmp_path / "missing.txt"), "--n-clusters", "3",
                   "-o", str(tmp_path / "out.csv")]):
-        assert main([*argv, "--lr-schedule", "cosine", "--max-iter", "-1"]) == 2
+        assert main([*argv, "--param", "callbacks=CosineLR", "--max-iter", "-1"]) == 2
         assert "The 'max_iter' parameter of STCClustering" in capsys.readouterr().err
 
 
@@ -282,14 +290,14 @@ def test_progress_bars_on_a_terminal_only(texts_file, tmp_path, monkeypatch, cap
     assert "TQDM_DISABLE" not in os.environ
 
 
-@pytest.mark.parametrize(("option", "expected"), [
-    ([], None), (["--guard", "silhouette"], "silhouette"), (["--guard", "none"], None)])
-def test_guard_option_reaches_the_estimator(option, expected):
-    from skstc.cli import _parser, _stc_params
-
-    args = _parser().parse_args(["run", "--dataset", "tweet", *option])
-    assert _stc_params(args)["guard"] == expected
-    assert STCClustering().guard is None
+@pytest.mark.parametrize(("param", "message"), [
+    ("network.hidden_dims=0", "needs hidden_dims to be a tuple of positive integers"),
+    ("network.depth=3", "no setting 'depth'"), ("no_such=1", "unexpected keyword argument"),
+    ("init=no_recipe", "skstc.inits has no 'no_recipe'"), ("max_iter", "expected NAME=VALUE")])
+def test_bad_params_are_one_line_errors(param, message, capsys):
+    assert main(["run", "--dataset", "tweet", "--param", param, "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skstc: error: ") and message in err and err.count("\n") == 1
 
 
 def test_cluster_a_six_line_file_with_the_defaults(tmp_path, capsys):
@@ -302,47 +310,20 @@ def test_cluster_a_six_line_file_with_the_defaults(tmp_path, capsys):
     out = tmp_path / "labels.csv"
     with pytest.warns(UserWarning, match="6 samples.*n_neighbors=10 -> 2"):
         code = main(["cluster", str(path), "--n-clusters", "2", "-o", str(out), "--no-cache",
-                     "--quiet", "--max-iter", "60", "--update-interval", "20"])
+                     "--quiet", "--max-iter", "60", "--param", "self_train.update_interval=20"])
     assert code == 0
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 6 and {r["cluster"] for r in rows} == {"0", "1"}
 
 
-def test_every_estimator_parameter_is_an_option_with_its_default():
-    from skstc.cli import _NOT_OPTIONS, _parser, _stc_params
-
-    defaults = _stc_params(_parser().parse_args(["run", "--dataset", "tweet"]))
-    params = STCClustering().get_params()
-    assert set(defaults) == set(params) - _NOT_OPTIONS | {"verbose"}
-    assert all(defaults[name] == params[name] for name in set(params) - _NOT_OPTIONS)
-    args = _parser().parse_args(["run", "--dataset", "tweet", "--hidden-dims", "64,32",
-                                 "--scale", "none", "--alpha", "2", "--n-init", "3"])
-    got = _stc_params(args)
-    assert (got["hidden_dims"], got["scale"], got["alpha"], got["n_init"]) == ((64, 32), None,
-                                                                               2.0, 3)
-
-
-def test_option_help_comes_from_the_estimator_docstring(capsys):
+def test_help_shows_a_dozen_estimator_options_and_param(capsys):
     with pytest.raises(SystemExit):
         main(["cluster", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    assert "--n-neighbors N_NEIGHBORS Size of the k-nearest-neighbor graph" in out
-    assert "(default: 10)" in out and "--neighbor-weight" not in out
-
-
-def test_renamed_option_still_works_with_a_warning(capsys):
-    from skstc.cli import _parser, _stc_params
-
-    args = _parser().parse_args(["run", "--dataset", "tweet", "--neighbor-weight", "0.5"])
-    assert _stc_params(args)["tsne_weight"] == 0.5
-    assert "--neighbor-weight was renamed --tsne-weight" in capsys.readouterr().err
-
-
-def test_bad_hidden_dims_is_a_usage_error(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["run", "--dataset", "tweet", "--hidden-dims", "64,x"])
-    assert exc.value.code == 2
-    assert "expected integers separated by commas" in capsys.readouterr().err
+    for option in ("--init", "--n-components", "--n-neighbors", "--max-iter", "--max-samples",
+                   "--device", "--precision", "--param NAME=VALUE", "--seed"):
+        assert option in out
+    assert "--tsne-weight" not in out and "--hidden-dims" not in out
 
 
 @pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # sized for 18 clusters

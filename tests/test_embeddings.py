@@ -76,8 +76,9 @@ def test_sif_in_pipeline_with_stc():
     texts, y = topic_corpus(60, n_words=6, fillers=True)
     pipe = make_pipeline(
         SIFEmbedding(n_dims=10, random_state=0),
-        STCClustering(3, hidden_dims=(32,), n_components=3, pretrain_epochs=30, scale="global",
-                      max_iter=100, update_interval=20, batch_size=32, random_state=0),
+        STCClustering(3, network={"hidden_dims": (32,)}, n_components=3,
+                      pretrain={"epochs": 30, "batch_size": 32}, max_iter=100,
+                      self_train={"update_interval": 20, "batch_size": 32}, random_state=0),
     )
     assert adjusted_rand_score(y, pipe.fit_predict(texts)) > 0.8
 

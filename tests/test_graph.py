@@ -8,7 +8,7 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import NearestNeighbors
 
-from skstc import STCClustering, _chunks
+from skstc import STCClustering, stages, _chunks
 from skstc._graph import graph_mean, knn_graph
 
 
@@ -63,14 +63,14 @@ def test_graph_makes_neighbors_share_clusters():
     X = X.astype(np.float32)
     params = small_params(max_iter=200, lr=1e-3)
     plain = STCClustering(4, n_neighbors=0, **params).fit(X)
-    graph = STCClustering(4, n_neighbors=10, consistency_weight=1.0, **params).fit(X)
+    graph = STCClustering(4, n_neighbors=10, **params).fit(X)
     assert _neighbor_agreement(X, graph.labels_) > _neighbor_agreement(X, plain.labels_)
     assert graph.history_["time"]["graph"] > plain.history_["time"]["graph"]
 
 
 def test_neighbor_candidates_subsample_above_the_limit(blobs, monkeypatch):
     X, _ = blobs
-    monkeypatch.setattr(STCClustering, "_graph_max_candidates", 100)
+    monkeypatch.setattr(stages, "GRAPH_MAX_CANDIDATES", 100)
     stc = STCClustering(4, **small_params()).fit(X)
     assert adjusted_rand_score(blobs[1], stc.labels_) > 0.9
 
@@ -115,44 +115,35 @@ def test_nndescent_graph_is_close_to_exact():
     np.testing.assert_array_equal(nndescent_knn_graph(X, 10, random_state=0).numpy(), approx)
 
 
-def test_knn_algorithm_auto_is_exact_up_to_the_threshold(blobs, monkeypatch):
+def test_graph_is_exact_up_to_the_threshold(blobs, monkeypatch):
     pytest.importorskip("pynndescent")
-    from skstc import _stc
-
     calls = []
-    real = _stc.nndescent_knn_graph
-    monkeypatch.setattr(_stc, "nndescent_knn_graph",
+    real = stages.nndescent_knn_graph
+    monkeypatch.setattr(stages, "nndescent_knn_graph",
                         lambda *a, **k: calls.append(1) or real(*a, **k))
     X, y = blobs
     STCClustering(4, **small_params(max_iter=20)).fit(X)
     assert not calls  # 300 samples: exact
-    monkeypatch.setattr(STCClustering, "_exact_graph_max_samples", 100)
+    monkeypatch.setattr(stages, "EXACT_GRAPH_MAX_SAMPLES", 100)
     stc = STCClustering(4, **small_params()).fit(X)
     assert calls == [1] and adjusted_rand_score(y, stc.labels_) > 0.9
-    again = STCClustering(4, **small_params(knn_algorithm="nndescent")).fit(X)
+    again = STCClustering(4, **small_params()).fit(X)
     np.testing.assert_array_equal(again.labels_, stc.labels_)  # reproducible
 
 
-def test_nndescent_without_pynndescent_fails_before_training(blobs, monkeypatch):
+def test_without_pynndescent_large_inputs_fall_back_to_exact(blobs, monkeypatch):
     import sys
 
     monkeypatch.setitem(sys.modules, "pynndescent", None)  # import fails
+    monkeypatch.setattr(stages, "EXACT_GRAPH_MAX_SAMPLES", 100)
     X, _ = blobs
-    stc = STCClustering(4, **small_params(knn_algorithm="nndescent"))
-    with pytest.raises(ImportError, match=r"skstc\[fast\]"):
-        stc.fit(X)
-    assert not hasattr(stc, "labels_")
-    monkeypatch.setattr(STCClustering, "_exact_graph_max_samples", 100)
-    STCClustering(4, **small_params(max_iter=10)).fit(X)  # "auto" falls back to exact
+    STCClustering(4, **small_params(max_iter=10)).fit(X)
 
 
 def test_exact_graphs_do_not_import_pynndescent(blobs, monkeypatch):
     # importing pynndescent (numba) takes seconds: only fits that may use it pay that
-    from skstc import _stc
-
     asked = []
-    monkeypatch.setattr(_stc, "have_pynndescent", lambda required=False: asked.append(1))
+    monkeypatch.setattr(stages, "have_pynndescent", lambda required=False: asked.append(1))
     X, _ = blobs
-    STCClustering(4, **small_params(max_iter=10)).fit(X)  # "auto", 300 samples
-    STCClustering(4, **small_params(max_iter=10, knn_algorithm="exact")).fit(X)
+    STCClustering(4, **small_params(max_iter=10)).fit(X)  # 300 samples
     assert not asked

@@ -10,8 +10,9 @@ def test_fit_and_predict_on_a_memmap_copy_it_at_most_once(tmp_path):
     X = write_memmap(tmp_path / "X.npy", grouped_normal(120_000, 100))  # 48 MB
     assert not X.flags.writeable
     stc = STCClustering(
-        n_clusters=4, hidden_dims=(16,), n_components=4, pretrain_epochs=1,
-        max_iter=10, update_interval=5, batch_size=1024, n_init=1, n_neighbors=0,
+        n_clusters=4, network={"hidden_dims": (16,)}, n_components=4,
+        pretrain={"epochs": 1, "batch_size": 1024}, max_iter=10,
+        self_train={"update_interval": 5, "batch_size": 1024}, n_neighbors=0,
         max_samples=None, device="cpu", random_state=0,
     )
     stc.fit(X[:500]).predict(X[:10])  # first fit imports modules: keep them out of the count
@@ -25,8 +26,9 @@ def test_fit_and_predict_on_a_memmap_copy_it_at_most_once(tmp_path):
 def test_fit_on_a_subsample_copies_only_the_subsample(tmp_path):
     X = write_memmap(tmp_path / "X.npy", grouped_normal(120_000, 100))  # 48 MB
     stc = STCClustering(
-        n_clusters=4, hidden_dims=(16,), n_components=4, pretrain_epochs=1,
-        max_iter=10, update_interval=5, batch_size=1024, n_init=1, n_neighbors=0,
+        n_clusters=4, network={"hidden_dims": (16,)}, n_components=4,
+        pretrain={"epochs": 1, "batch_size": 1024}, max_iter=10,
+        self_train={"update_interval": 5, "batch_size": 1024}, n_neighbors=0,
         max_samples=20_000, device="cpu", random_state=0,
     )
     stc.fit(X[:500])
@@ -51,8 +53,9 @@ def test_soft_assignments_of_the_whole_data_are_computed_in_chunks(monkeypatch):
     monkeypatch.setattr(_training, "log_soft_assignment", spy)
     X = np.random.default_rng(0).normal(size=(10_000, 8)).astype(np.float32)
     stc = STCClustering(
-        n_clusters=3, hidden_dims=(8,), n_components=2, pretrain_epochs=1, max_iter=4,
-        update_interval=2, batch_size=512, n_init=1, device="cpu", random_state=0,
+        n_clusters=3, network={"hidden_dims": (8,)}, n_components=2, pretrain={"epochs": 1,
+        "batch_size": 512}, max_iter=4, self_train={"update_interval": 2, "batch_size": 512},
+        device="cpu", random_state=0,
     ).fit(X)
     seen.clear()
     proba = stc.predict_proba(X)
@@ -60,5 +63,5 @@ def test_soft_assignments_of_the_whole_data_are_computed_in_chunks(monkeypatch):
     assert sum(seen) == len(X)
     np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
     Z = torch.from_numpy(stc.transform(X))
-    whole = original(Z, torch.from_numpy(stc.cluster_centers_), stc.alpha)
+    whole = original(Z, torch.from_numpy(stc.cluster_centers_), 1.0)
     np.testing.assert_array_equal(np.log(proba).argmax(1), whole.argmax(1).numpy())

@@ -1,4 +1,4 @@
-"""The maths of skstc._objective: Student-t Q, target P, the t-SNE, UMAP and consistency
+"""The maths of skstc._objective: Student-t Q, target P, the t-SNE and consistency
 terms."""
 
 import numpy as np
@@ -15,7 +15,6 @@ from skstc._objective import (
     target_distribution,
     tsne_affinities,
     tsne_kl,
-    umap_cross_entropy,
 )
 
 
@@ -100,31 +99,6 @@ def test_consistency_loss_matches_reference():
     r = torch.softmax(torch.randn(6, 4, generator=torch.Generator().manual_seed(1)), 1)
     want = -torch.log((q * r).sum(1)).mean()
     torch.testing.assert_close(consistency_loss(q.log(), r.log()), want)
-
-
-@pytest.mark.parametrize("alpha", [1.0, 4.0])
-def test_umap_cross_entropy_matches_numpy_reference(alpha):
-    rng = np.random.RandomState(0)
-    z, zn, zr = rng.randn(5, 3), rng.randn(5, 2, 3), rng.randn(5, 10, 3)
-
-    def phi(a, b):
-        return (1 + ((a[:, None] - b) ** 2).sum(-1) / alpha) ** (-(alpha + 1) / 2)
-
-    ref = (-np.log(phi(z, zn)).sum() - np.log(1 - phi(z, zr)).sum()) / 10
-    got = umap_cross_entropy(*(torch.from_numpy(a) for a in (z, zn, zr)), alpha)
-    np.testing.assert_allclose(float(got), ref, rtol=1e-10)
-
-
-def test_umap_cross_entropy_pulls_neighbors_and_pushes_negatives():
-    z = torch.zeros(1, 2, requires_grad=True)
-    near, far = torch.tensor([[[1.0, 0.0]]]), torch.tensor([[[-1.0, 0.0]]])
-    umap_cross_entropy(z, near, far, 1.0).backward()
-    assert z.grad[0, 0] < 0 and z.grad[0, 1] == 0  # a step moves z towards +x: both terms
-    # a negative drawn on the sample itself: finite, as umap-learn clips it
-    z = torch.zeros(1, 2, requires_grad=True)
-    loss = umap_cross_entropy(z, near, z.detach().unsqueeze(1), 1.0)
-    loss.backward()
-    assert torch.isfinite(loss) and torch.isfinite(z.grad).all()
 
 
 def test_conditional_affinities_of_duplicate_and_far_rows_are_finite():

@@ -83,7 +83,7 @@ def test_frequency_normalisation_can_flatten_a_row():
 )
 def test_labels_always_in_range_for_arbitrary_finite_input(X, k):
     stc = STCClustering(k, **small_params(hidden_dims=(8,), n_components=2, pretrain_epochs=2,
-                                          max_iter=5, update_interval=2, n_init=1,
+                                          max_iter=5, update_interval=2,
                                           n_neighbors=3))
     import warnings
 

@@ -17,7 +17,7 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
-from skstc import STCClustering
+from skstc import STCClustering, inits
 
 
 def test_kl_decreases_during_self_training(blobs):
@@ -40,20 +40,6 @@ def test_tsne_weight_zero_is_the_plain_autoencoder(blobs):
     nb = with_term.history_["pretrain_tsne_loss"]
     assert len(nb) == 15 and nb[-1] < nb[0]
     assert plain.history_["pretrain_loss"] != with_term.history_["pretrain_loss"]
-
-
-def test_umap_term_needs_the_graph_and_is_deterministic(blobs):
-    X, _ = blobs
-    off = STCClustering(4, **small_params(umap_weight=0.0)).fit(X)
-    assert off.history_["pretrain_umap_loss"] == []
-    on = STCClustering(4, **small_params(umap_weight=2.0)).fit(X)
-    ce = on.history_["pretrain_umap_loss"]
-    assert len(ce) == 15 and ce[-1] < ce[0]
-    assert on.history_["pretrain_loss"] != off.history_["pretrain_loss"]
-    again = STCClustering(4, **small_params(umap_weight=2.0)).fit(X)
-    np.testing.assert_array_equal(again.transform(X), on.transform(X))
-    no_graph = STCClustering(4, **small_params(umap_weight=2.0, n_neighbors=0)).fit(X)
-    assert no_graph.history_["pretrain_umap_loss"] == []
 
 
 def test_neighbor_term_with_tiny_batches():
@@ -102,13 +88,11 @@ def test_convergence_stops_early_with_tol(blobs):
 
 def test_init_options(blobs):
     X, y = blobs
-    pp = STCClustering(4, **small_params(init="kmeans++")).fit(X)
+    pp = STCClustering(4, **small_params(init=inits.kmeans_plusplus(4))).fit(X)
     assert adjusted_rand_score(y, pp.labels_) > 0.8
-    ki = STCClustering(4, **small_params(init="kmeans-input", max_iter=0)).fit(X)
+    ki = STCClustering(4, **small_params(init=inits.scaled_input, max_iter=0)).fit(X)
     assert adjusted_rand_score(y, ki.init_labels_) > 0.9
-    kg = STCClustering(4, **small_params(init="kmeans-graph", n_neighbors=5, max_iter=0)).fit(X)
-    assert adjusted_rand_score(y, kg.init_labels_) > 0.9
-    for init in ("kmeans-diffusion", "kmeans-diffused-codes"):
+    for init in (inits.graph_averaged_codes, inits.diffused_input, inits.diffused_codes):
         kd = STCClustering(4, **small_params(init=init, n_neighbors=5, max_iter=0)).fit(X)
         assert adjusted_rand_score(y, kd.init_labels_) > 0.9, init
     centers = STCClustering(4, **small_params(max_iter=0)).fit(X).cluster_centers_
@@ -120,10 +104,10 @@ def test_kmeans_umap_init(blobs):
     # the start is the UMAP + k-means partition, each cluster becoming its mean code
     pytest.importorskip("umap")
     X, y = blobs
-    stc = STCClustering(4, **small_params(init="kmeans-umap", n_neighbors=0)).fit(X)
+    stc = STCClustering(4, **small_params(init=inits.umap_input, n_neighbors=0)).fit(X)
     assert adjusted_rand_score(y, stc.init_labels_) > 0.9
     assert adjusted_rand_score(y, stc.labels_) > 0.9
-    again = STCClustering(4, **small_params(init="kmeans-umap", n_neighbors=0)).fit(X)
+    again = STCClustering(4, **small_params(init=inits.umap_input, n_neighbors=0)).fit(X)
     np.testing.assert_array_equal(again.cluster_centers_, stc.cluster_centers_)
 
 
@@ -131,15 +115,15 @@ def test_kmeans_umap_without_umap_learn_fails_before_training(blobs, monkeypatch
     import sys
 
     monkeypatch.setitem(sys.modules, "umap", None)  # import fails
-    stc = STCClustering(4, **small_params(init="kmeans-umap"))
-    with pytest.raises(ImportError, match=r'init="kmeans-umap" needs umap-learn.*skstc\[umap\]'):
+    stc = STCClustering(4, **small_params(init=inits.umap_input))
+    with pytest.raises(ImportError, match=r"inits.umap_input needs umap-learn.*skstc\[umap\]"):
         stc.fit(blobs[0])
     assert not hasattr(stc, "labels_")
 
 
 @pytest.mark.parametrize(
     ("n_clusters", "n_neighbors", "expected"),
-    [(60, 3, "kmeans-graph"), (60, 0, "kmeans"), (49, 3, "kmeans")],
+    [(60, 3, inits.graph_averaged_codes), (60, 0, "kmeans"), (49, 3, "kmeans")],
 )
 def test_init_auto(n_clusters, n_neighbors, expected):
     # "auto" averages the codes over the graph from 50 clusters on, when there is a graph
@@ -151,7 +135,7 @@ def test_init_auto(n_clusters, n_neighbors, expected):
     named = STCClustering(n_clusters, **{**params, "init": expected}).fit(X)
     np.testing.assert_array_equal(auto.cluster_centers_, named.cluster_centers_)
     if n_neighbors:
-        other = "kmeans" if expected == "kmeans-graph" else "kmeans-graph"
+        other = "kmeans" if expected is inits.graph_averaged_codes else inits.graph_averaged_codes
         unlike = STCClustering(n_clusters, **{**params, "init": other}).fit(X)
         assert not np.array_equal(auto.cluster_centers_, unlike.cluster_centers_)
 
@@ -163,7 +147,7 @@ def test_init_auto(n_clusters, n_neighbors, expected):
 )
 def test_max_iter_auto_is_ten_steps_per_cluster_in_whole_refreshes(n_clusters, update_interval,
                                                                    steps):
-    stc = STCClustering(n_clusters, update_interval=update_interval)
+    stc = STCClustering(n_clusters, self_train={"update_interval": update_interval})
     assert stc.max_iter == "auto" and stc._max_iter() == steps
 
 
@@ -342,8 +326,9 @@ def test_tiny_inputs_fit_with_the_default_graph(n_samples):
     # n_neighbors=10 and perplexity=10 do not fit a handful of rows: both are cut to the
     # data with one warning that names them, and the fit goes on
     X = np.random.RandomState(0).normal(size=(n_samples, 6)).astype(np.float32)
-    stc = STCClustering(2, hidden_dims=(8,), n_components=2, pretrain_epochs=2, max_iter=4,
-                        update_interval=2, n_init=1, random_state=0)
+    stc = STCClustering(2, network={"hidden_dims": (8,)}, n_components=2,
+                        pretrain={"epochs": 2}, max_iter=4, self_train={"update_interval": 2},
+                        random_state=0)
     # a sample keeps the neighbors of a cluster of average size: n_samples // 2 - 1
     tsne = ("the kNN graph is off, the in-batch t-SNE term is off" if n_samples == 2
             else "perplexity=10 -> ")
@@ -357,7 +342,8 @@ def test_tiny_inputs_fit_with_the_default_graph(n_samples):
 
 def test_one_sample_fits_without_a_graph():
     X = np.ones((1, 3), dtype=np.float32)
-    stc = STCClustering(1, init="kmeans-graph", **small_params(max_iter=2, pretrain_epochs=1))
+    stc = STCClustering(1, init=inits.graph_averaged_codes,
+                        **small_params(max_iter=2, pretrain_epochs=1))
     with pytest.warns(UserWarning, match="n_neighbors=10 -> 0, the kNN graph is off"):
         stc.fit(X)
     assert stc.labels_.tolist() == [0]
@@ -370,38 +356,12 @@ def test_inputs_the_defaults_fit_give_no_warning(blobs):
         STCClustering(4, **small_params(batch_size=256, max_iter=10)).fit(X[:44])
 
 
-def test_neighbor_weight_is_a_deprecated_alias_of_tsne_weight(blobs):
-    X, _ = blobs
-    new = STCClustering(4, **small_params(tsne_weight=0.5)).fit(X)
-    old = STCClustering(4, **small_params(neighbor_weight=0.5))
-    with pytest.warns(FutureWarning, match="neighbor_weight was renamed tsne_weight") as record:
-        old.fit(X)
-    assert record[0].filename == __file__  # the warning points at the caller
-    np.testing.assert_array_equal(old.labels_, new.labels_)
-    assert old.history_["pretrain_tsne_loss"] == new.history_["pretrain_tsne_loss"]
-    assert clone(old).neighbor_weight == 0.5  # still a parameter for one release
-    with pytest.raises(ValueError, match="neighbor_weight"):
-        STCClustering(4, **small_params(neighbor_weight=-1.0)).fit(X)
-
-
-def test_renamed_history_key_still_reads_with_a_warning(blobs):
-    X, _ = blobs
-    stc = STCClustering(4, **small_params(max_iter=20)).fit(X)
-    with pytest.warns(FutureWarning, match=r"renamed history_\['pretrain_tsne_loss'\]"):
-        old = stc.history_["pretrain_neighbor_loss"]
-    assert old == stc.history_["pretrain_tsne_loss"]
-    assert "pretrain_neighbor_loss" not in stc.history_
-    with pytest.raises(KeyError):
-        stc.history_["no_such_key"]
-    assert pickle.loads(pickle.dumps(stc)).history_ == stc.history_
-
-
 def test_init_labels_are_the_first_refresh_of_self_training(blobs):
     # the labels of the initial centroids, computed once by the first refresh of P
     X, _ = blobs
     stc = STCClustering(4, **small_params(max_iter=0)).fit(X)
     np.testing.assert_array_equal(stc.init_labels_, stc.labels_)
-    assert stc.n_iter_ == stc.best_iter_ == 0
+    assert stc.n_iter_ == 0
     assert list(stc.history_["time"]) == ["graph", "pretrain", "init", "self_train", "label"]
 
 
@@ -417,17 +377,20 @@ def test_inference_never_moves_the_fitted_model(blobs):
     assert {p.device.type for p in stc.autoencoder_.parameters()} == {"cpu"}
 
 
-def test_max_samples_trains_on_a_subsample_and_labels_every_row(blobs, monkeypatch):
+def test_max_samples_trains_on_a_subsample_and_labels_every_row(blobs):
     """Above max_samples the phases see a random subsample; every row is labelled after."""
-    from skstc import _stc
+    from skstc.callbacks import Callback
+
+    class Rows(Callback):
+        def on_pretrain_begin(self, state):
+            self.pretrained = len(state.X)
+
+        def on_self_train_begin(self, state):
+            self.self_trained = len(state.X)
 
     X, y = blobs
-    seen = []
-    original = _stc.pretrain_autoencoder
-    monkeypatch.setattr(_stc, "pretrain_autoencoder",
-                        lambda ae, Xt, **kw: seen.append(len(Xt)) or original(ae, Xt, **kw))
-    stc = STCClustering(4, **small_params(max_samples=120)).fit(X)
-    assert seen == [120]
+    stc = STCClustering(4, **small_params(max_samples=120, callbacks=[Rows()])).fit(X)
+    assert (stc.callbacks_[0].pretrained, stc.callbacks_[0].self_trained) == (120, 120)
     assert stc.labels_.shape == stc.init_labels_.shape == (300,)
     np.testing.assert_array_equal(stc.labels_, stc.predict(X))
     assert adjusted_rand_score(y, stc.labels_) > 0.95

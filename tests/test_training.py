@@ -9,16 +9,10 @@ from sklearn.metrics import adjusted_rand_score
 
 from skstc._graph import knn_graph
 from skstc._nn import AutoEncoder
-from skstc._objective import umap_cross_entropy
-from skstc._training import (
-    INITS,
-    UMAP_INIT,
-    _mean_codes,
-    encode,
-    init_centers,
-    pretrain_autoencoder,
-    self_train,
-)
+from skstc import inits
+from skstc._training import encode, pretrain_autoencoder, self_train
+from skstc.callbacks import Callback, CosineLR
+from skstc.inits import UMAP_SETTINGS, initial_centroids, mean_codes
 
 
 def _blobs_in_two_dims(seed: int):
@@ -54,23 +48,6 @@ def test_neighbor_term_keeps_clusters_apart_in_the_codes():
     assert np.mean(ari[1.0]) > np.mean(ari[0.0]) + 0.03
 
 
-def test_umap_term_lowers_the_graphs_cross_entropy_of_the_codes():
-    # the codes the UMAP term trains score a lower UMAP cross-entropy on the graph (the
-    # same negatives for both) than those of reconstruction alone, on every seed
-    for seed in range(3):
-        Xt, _, pretrain = _blobs_in_two_dims(seed)
-        neighbors = knn_graph(Xt, 10, torch.device("cpu"))
-        negatives = torch.randint(600, (600, 50), generator=torch.Generator().manual_seed(0))
-        ce = {}
-        for weight in (0.0, 1.0):
-            Z, losses = pretrain(20, neighbors=neighbors, umap_weight=weight)
-            assert len(losses["umap"]) == (20 if weight else 0)
-            Z = Z / Z.std()  # the cross-entropy depends on the scale; compare layouts
-            ce[weight] = float(umap_cross_entropy(Z, Z[neighbors], Z[negatives], 1.0))
-        assert losses["umap"][-1] < losses["umap"][0]
-        assert ce[1.0] < ce[0.0]
-
-
 def test_kmeans_graph_init_clusters_codes_averaged_over_the_graph():
     """Codes too noisy for k-means alone, with a graph whose edges stay within a class."""
     rng = np.random.RandomState(0)
@@ -79,12 +56,9 @@ def test_kmeans_graph_init_clusters_codes_averaged_over_the_graph():
     neighbors = torch.from_numpy(
         np.stack([rng.choice(np.flatnonzero(y == y[i]), 10, replace=False) for i in range(400)])
     )
-    kwargs = dict(n_init=3, max_samples=1000)
-    plain = init_centers(Z, 2, init="kmeans", random_state=np.random.RandomState(0), **kwargs)
-    graph = init_centers(
-        Z, 2, neighbors=neighbors, init="kmeans-graph",
-        random_state=np.random.RandomState(0), **kwargs,
-    )
+    plain = initial_centroids("kmeans", Z, None, None, 2, np.random.RandomState(0))
+    graph = initial_centroids(inits.graph_averaged_codes, Z, None, neighbors, 2,
+                              np.random.RandomState(0))
 
     # smoothed over its class, every code sits near its class mean: k-means on them
     # splits by class, and the centroids are the mean codes of the two classes
@@ -101,10 +75,10 @@ def test_kmeans_diffused_codes_view_is_the_diffusion_of_the_centred_codes():
     rng = np.random.RandomState(0)
     Z = rng.normal(size=(50, 4)).astype(np.float32)
     neighbors = torch.from_numpy(rng.randint(50, size=(50, 5)))
-    codes_view = INITS["kmeans-diffused-codes"].view
+    codes_view = inits.diffused_codes
     view = codes_view(Z, None, neighbors, None)
     centred = torch.from_numpy(Z - Z.mean(0))
-    np.testing.assert_allclose(view, INITS["kmeans-diffusion"].view(None, centred, neighbors, None),
+    np.testing.assert_allclose(view, inits.diffused_input(None, centred, neighbors, None),
                                atol=1e-6)
     np.testing.assert_allclose(codes_view(3 * Z + 5, None, neighbors, None), view, atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(view, axis=1), 1, atol=1e-5)
@@ -119,11 +93,10 @@ def test_kmeans_diffusion_init_clusters_the_input_diffused_over_the_graph():
     neighbors = torch.from_numpy(
         np.stack([rng.choice(np.flatnonzero(y == y[i]), 10, replace=False) for i in range(400)])
     )
-    kwargs = dict(X=torch.from_numpy(X), neighbors=neighbors, n_init=3, max_samples=1000)
-    graph = init_centers(Z, 2, init="kmeans-diffusion",
-                         random_state=np.random.RandomState(0), **kwargs)
-    plain = init_centers(Z, 2, init="kmeans-input", random_state=np.random.RandomState(0),
-                         **kwargs)
+    Xt = torch.from_numpy(X)
+    graph = initial_centroids(inits.diffused_input, Z, Xt, neighbors, 2,
+                              np.random.RandomState(0))
+    plain = initial_centroids(inits.scaled_input, Z, Xt, neighbors, 2, np.random.RandomState(0))
 
     # the diffused input splits by class, and each centroid is the mean code of a class
     class_means = np.stack([Z[y == 0].mean(0), Z[y == 1].mean(0)])
@@ -140,10 +113,10 @@ def test_kmeans_umap_view_is_umap_of_the_scaled_input_seeded_from_the_fit():
 
     X, _ = make_blobs(120, n_features=8, centers=3, random_state=0)
     Xt = torch.from_numpy(X.astype(np.float32))
-    view = INITS["kmeans-umap"].view(None, Xt, None, np.random.RandomState(3))
+    view = inits.umap_input(None, Xt, None, np.random.RandomState(3))
     seed = np.random.RandomState(3).randint(np.iinfo(np.int32).max)
-    expected = UMAP(**UMAP_INIT, random_state=seed, n_jobs=1).fit_transform(X.astype(np.float32))
-    assert view.shape == (120, UMAP_INIT["n_components"]) and view.dtype == np.float32
+    expected = UMAP(**UMAP_SETTINGS, random_state=seed, n_jobs=1).fit_transform(X.astype(np.float32))
+    assert view.shape == (120, UMAP_SETTINGS["n_components"]) and view.dtype == np.float32
     np.testing.assert_allclose(view, expected, rtol=1e-6)
 
 
@@ -151,7 +124,7 @@ def test_kmeans_umap_settings_are_those_of_the_umap_peer():
     from skstc.baselines import UMAPKMeans
 
     peer = UMAPKMeans().get_params()
-    assert UMAP_INIT == {name: peer[name] for name in UMAP_INIT}
+    assert UMAP_SETTINGS == {name: peer[name] for name in UMAP_SETTINGS}
 
 
 @pytest.mark.parametrize("n_samples", [2, 3, 6, 10])
@@ -159,15 +132,15 @@ def test_kmeans_umap_view_of_a_few_rows(n_samples):
     # fewer rows than UMAP's neighbors, or than its spectral layout needs
     pytest.importorskip("umap")
     X = np.random.RandomState(0).normal(size=(n_samples, 4)).astype(np.float32)
-    view = INITS["kmeans-umap"].view(None, torch.from_numpy(X), None, np.random.RandomState(0))
-    n_columns = UMAP_INIT["n_components"] if n_samples >= 3 else 4  # 2 rows: the input
+    view = inits.umap_input(None, torch.from_numpy(X), None, np.random.RandomState(0))
+    n_columns = UMAP_SETTINGS["n_components"] if n_samples >= 3 else 4  # 2 rows: the input
     assert view.shape == (n_samples, n_columns) and np.isfinite(view).all()
 
 
 def test_mean_codes_fill_an_empty_cluster_with_the_nearest_sample():
     Z = np.arange(8, dtype=np.float32).reshape(4, 2)
     view = np.array([[0.0], [1.0], [10.0], [11.0]])
-    centers = _mean_codes(Z, np.array([0, 0, 0, 0]), view, np.array([[0.5], [10.8]]))
+    centers = mean_codes(Z, np.array([0, 0, 0, 0]), view, np.array([[0.5], [10.8]]))
     np.testing.assert_allclose(centers, [Z.mean(0), Z[3]])
 
 
@@ -208,29 +181,31 @@ def test_self_training_steps_encode_the_batch_only_and_neighbors_agree():
     assert agreement[5.0] > agreement[0.0]
 
 
-def test_cosine_schedule_anneals_the_self_training_lr_to_zero(monkeypatch):
-    from skstc import _training
+class _LearningRates(Callback):
+    """Records the learning rate of every step (before a schedule after it moves it)."""
 
+    def on_self_train_begin(self, state):
+        self.lrs = []
+
+    def on_step_end(self, state):
+        self.lrs.append(state.optimizer.param_groups[0]["lr"])
+
+
+def test_cosine_schedule_anneals_the_self_training_lr_to_zero():
     X, _ = make_blobs(200, n_features=8, centers=3, random_state=0)
     Xt = torch.from_numpy(((X - X.mean(0)) / X.std()).astype(np.float32))
-    seen, original = {}, _training._adam
-    for schedule in ("constant", "cosine"):
-        lrs = seen[schedule] = []
-
-        def adam(params, lr, lrs=lrs):
-            optimizer = original(params, lr)
-            optimizer.register_step_pre_hook(
-                lambda opt, args, kwargs: lrs.append(opt.param_groups[0]["lr"]))
-            return optimizer
-
-        monkeypatch.setattr(_training, "_adam", adam)
+    seen = {}
+    for name, schedule in (("constant", []), ("cosine", [CosineLR()])):
+        recorder = _LearningRates()
         with torch.random.fork_rng():
             torch.manual_seed(0)
             encoder = AutoEncoder(8, (16,), 2).encoder
         centers = torch.nn.Parameter(torch.tensor([[-1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]))
         self_train(encoder, centers, Xt, alpha=1.0, max_iter=40, update_interval=10, tol=0.0,
                    batch_size=64, lr=1e-2, device=torch.device("cpu"),
-                   generator=torch.Generator().manual_seed(0), lr_schedule=schedule)
+                   generator=torch.Generator().manual_seed(0),
+                   callbacks=[recorder, *schedule])
+        seen[name] = recorder.lrs
     assert seen["constant"] == [1e-2] * 40
     cosine = np.array(seen["cosine"])
     assert len(cosine) == 40 and cosine[0] == 1e-2 and np.all(np.diff(cosine) < 0)
@@ -238,17 +213,35 @@ def test_cosine_schedule_anneals_the_self_training_lr_to_zero(monkeypatch):
     np.testing.assert_allclose(cosine, expected, rtol=1e-6)
 
 
-def test_a_new_init_is_one_registry_entry(monkeypatch):
-    # an entry of INITS is an `init` of the estimator; its constraints derive from INITS
-    # at import, which the second patch redoes
-    from skstc import STCClustering, _stc, _training
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_callable_init_is_a_view_or_the_centroids():
+    from skstc import STCClustering
 
-    # k-means on the mirrored codes
-    spec = _training.InitSpec(lambda Z, X, neighbors, random_state: -Z)
-    monkeypatch.setitem(_training.INITS, "kmeans-mirrored", spec)
-    monkeypatch.setitem(STCClustering._parameter_constraints, "init", [
-        _stc.StrOptions({"auto", *_training.INITS}), "array-like"])
     X, y = make_blobs(200, n_features=6, centers=3, random_state=0)
-    stc = STCClustering(3, hidden_dims=(16,), n_components=3, pretrain_epochs=5, max_iter=0,
-                        init="kmeans-mirrored", random_state=0).fit(X)
+    small = dict(network={"hidden_dims": (16,)}, n_components=3, pretrain={"epochs": 5},
+                 max_iter=0, random_state=0)
+    # a view: k-means on the mirrored codes, each centroid the mean code of its cluster
+    stc = STCClustering(3, init=lambda Z, X, neighbors, rs: -Z, **small).fit(X)
     assert adjusted_rand_score(y, stc.init_labels_) > 0.9
+    # centroids: used as given
+    given = np.arange(9, dtype=np.float32).reshape(3, 3)
+    stc = STCClustering(3, init=lambda Z, X, neighbors, rs: given, **small).fit(X)
+    np.testing.assert_array_equal(stc.cluster_centers_, given)
+    with pytest.raises(ValueError, match="neither a view"):
+        STCClustering(3, init=lambda Z, X, neighbors, rs: Z[:5], **small).fit(X)
+
+
+def test_kmeans_plusplus_recipe_seeds_without_lloyd():
+    from sklearn.cluster import kmeans_plusplus
+
+    Z = np.random.RandomState(0).normal(size=(100, 3)).astype(np.float32)
+    got = initial_centroids(inits.kmeans_plusplus(4), Z, None, None, 4, np.random.RandomState(1))
+    expected = kmeans_plusplus(Z, 4, random_state=np.random.RandomState(1))[0]
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("recipe", [inits.graph_averaged_codes, inits.diffused_input,
+                                    inits.diffused_codes])
+def test_graph_recipes_without_a_graph_are_the_codes(recipe):
+    Z = np.ones((4, 2), dtype=np.float32)
+    assert recipe(Z, torch.zeros(4, 3), None, None) is Z

@@ -74,6 +74,7 @@ def test_unfitted(X, method):
         {"batch_size": 0},
         {"lr": 0.0},
         {"init": "random"},
+        {"init": "kmeans-graph"},
         {"device": 3},
         {"hidden_dims": 500},
         {"tol": -0.1},
@@ -86,18 +87,27 @@ def test_unfitted(X, method):
 )
 def test_invalid_parameters(X, params):
     with pytest.raises(InvalidParameterError):
-        STCClustering(**{**small_params(), "n_clusters": 2, **params}).fit(X)
+        STCClustering(**{"n_clusters": 2, **small_params(**params)}).fit(X)
+
+
+@pytest.mark.parametrize(("params", "match"), [
+    ({"network": {"depth": 3}}, "no setting 'depth'"),
+    ({"pretrain": {"epochs": -1}}, "needs epochs to be an integer >= 0"),
+    ({"callbacks": [print]}, "must hold Callback instances")])
+def test_invalid_settings(X, params, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        STCClustering(2, **params).fit(X)
 
 
 @pytest.mark.parametrize("dims", [(0,), (10, -1), (10.5,), ("a",)])
 def test_invalid_hidden_dims(X, dims):
-    with pytest.raises(ValueError, match="hidden_dims must be a tuple of positive integers"):
+    with pytest.raises(ValueError, match="needs hidden_dims to be a tuple of positive integers"):
         STCClustering(2, **small_params(hidden_dims=dims)).fit(X)
 
 
 @pytest.mark.parametrize("dims", [(0,), (10.5,), ("a",)])
 def test_invalid_decoder_dims(X, dims):
-    with pytest.raises(ValueError, match="decoder_dims must be a tuple of positive integers"):
+    with pytest.raises(ValueError, match="needs decoder_dims to be a tuple of positive integers"):
         STCClustering(2, **small_params(decoder_dims=dims)).fit(X)
 
 
@@ -138,7 +148,11 @@ def test_failed_fit_keeps_previous_model(X):
     np.testing.assert_array_equal(stc.predict(X), before)
 
 
-@pytest.mark.parametrize("init", ["kmeans-graph", "kmeans-diffusion", "kmeans-diffused-codes"])
-def test_graph_init_needs_a_graph(X, init):
-    with pytest.raises(ValueError, match=f"init='{init}' needs the nearest-neighbor graph"):
-        STCClustering(2, **small_params(init=init, n_neighbors=0)).fit(X)
+def test_graph_recipes_without_a_graph_start_from_the_codes(X):
+    from skstc import inits
+
+    params = small_params(n_neighbors=0, max_iter=0)
+    plain = STCClustering(2, init="kmeans", **params).fit(X)
+    for recipe in (inits.graph_averaged_codes, inits.diffused_input, inits.diffused_codes):
+        graph = STCClustering(2, init=recipe, **params).fit(X)
+        np.testing.assert_array_equal(graph.cluster_centers_, plain.cluster_centers_)
