@@ -52,11 +52,13 @@ def recall(graph: np.ndarray, truth: np.ndarray, rows: np.ndarray) -> float:
 
 def measure(X: np.ndarray, n_queries: int, n_neighbors: int = 10) -> dict:
     from skstc import STCClustering
-    from skstc._graph import candidate_rows, knn_graph, nndescent_knn_graph
-    from skstc._scaling import fit_scaling, scaled_tensor
+    from skstc.graph import candidate_rows, knn_graph, nndescent_knn_graph
+    from skstc.stages import GRAPH_MAX_CANDIDATES, prepare
 
     cpu = torch.device("cpu")
-    Xt = scaled_tensor(X, *fit_scaling(X, "global"))
+    # the scaled input of a fit on every row (no graph, no pretraining epoch)
+    Xt = prepare(STCClustering(n_neighbors=0, max_samples=None, pretrain={"epochs": 0},
+                               network={"hidden_dims": ()}, device="cpu"), X).Xt
     rng = np.random.RandomState(0)
     rows = np.sort(rng.choice(len(X), min(n_queries, len(X)), replace=False))
     # the true neighbors of the query rows among all rows (the rows themselves excluded)
@@ -66,7 +68,7 @@ def measure(X: np.ndarray, n_queries: int, n_neighbors: int = 10) -> dict:
     del d2
     out = {"n": len(X), "d": X.shape[1]}
     t0 = time.perf_counter()
-    candidates = candidate_rows(len(X), STCClustering._graph_max_candidates, rng)
+    candidates = candidate_rows(len(X), GRAPH_MAX_CANDIDATES, rng)
     exact = knn_graph(Xt, n_neighbors, cpu, candidates).numpy()
     out["exact_s"], out["exact_recall"] = time.perf_counter() - t0, recall(exact, truth, rows)
     del exact

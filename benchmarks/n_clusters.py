@@ -29,13 +29,12 @@ partition on the kNN graph (about 10 minutes)::
 Smoke run (seconds)::
 
     python benchmarks/n_clusters.py --datasets tweet --embedding tfidf --subsample 400 \\
-        --stc-param max_iter=20 --stc-param pretrain_epochs=2 --no-hdbscan
+        --param max_iter=20 --param pretrain.epochs=2 --no-hdbscan
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 import time
@@ -67,8 +66,10 @@ def _umap_hdbscan(X: np.ndarray, seed: int) -> np.ndarray:
 
 
 def _stc_params(args) -> dict:
-    """The ``--stc-param NAME=JSON`` overrides as keyword arguments of STCClustering."""
-    return {k: json.loads(v) for k, v in (p.split("=", 1) for p in args.stc_param)}
+    """The ``--param NAME=VALUE`` overrides as keyword arguments of STCClustering."""
+    from skstc.evaluation import parse_params
+
+    return parse_params(args.param)
 
 
 def _settings_line(args, params: dict) -> str:
@@ -138,15 +139,20 @@ def _criteria(partitions) -> dict[str, int]:
     import torch
     from sklearn.metrics import calinski_harabasz_score
 
-    from skstc._graph import modularity
-    from skstc._guard import GUARD_MAX_SAMPLES, fixed_rows
-    from skstc._selection import SELECTION_MAX_SAMPLES, _compact, silhouettes
+    from skstc.metrics import modularity
+    from skstc.selection import (
+        GUARD_MAX_SAMPLES,
+        SELECTION_MAX_SAMPLES,
+        compact,
+        fixed_rows,
+        silhouettes,
+    )
 
     n = len(partitions.Z)
     sub, sub3 = fixed_rows(n, SELECTION_MAX_SAMPLES), fixed_rows(n, GUARD_MAX_SAMPLES)
     labels = partitions.labels
-    on_sub = [_compact(lab[sub]) for lab in labels]
-    on_sub3 = [_compact(lab[sub3]) for lab in labels]
+    on_sub = [compact(lab[sub]) for lab in labels]
+    on_sub3 = [compact(lab[sub3]) for lab in labels]
     scores = {
         "silhouette, input, 10,000 rows (select_n_clusters)":
             silhouettes(partitions.X[sub], on_sub),
@@ -164,9 +170,9 @@ def _criteria(partitions) -> dict[str, int]:
 
 def run_criteria(args) -> str:
     from skstc import STCClustering
-    from skstc._selection import _candidate_partitions
     from skstc.embeddings import default_cache_dir
     from skstc.evaluation import load_embedded, report_preamble
+    from skstc.selection import candidate_partitions
 
     params = _stc_params(args)
     lines, within = [], {}
@@ -174,7 +180,8 @@ def run_criteria(args) -> str:
         X, y = load_embedded(dataset, args.embedding, cache_dir=default_cache_dir(),
                              subsample=args.subsample)
         true_k = int(np.unique(y).size)
-        chosen = _criteria(_candidate_partitions(X, None, STCClustering(**params), args.seed))
+        chosen = _criteria(candidate_partitions(X, estimator=STCClustering(**params),
+                                                random_state=args.seed))
         print(f"{dataset}: true {true_k}, chosen {chosen}", file=sys.stderr, flush=True)
         for name, k in chosen.items():
             within[name] = within.get(name, 0) + (max(k, true_k) / min(k, true_k) <= 1.3)
@@ -201,8 +208,8 @@ def main(argv=None) -> int:
     parser.add_argument("--embedding", default="minilm")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--subsample", type=int, default=None)
-    parser.add_argument("--stc-param", action="append", default=[],
-                        help="override an STCClustering parameter, e.g. max_iter=100")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="an STCClustering parameter or setting, e.g. max_iter=100")
     parser.add_argument("--no-hdbscan", action="store_true",
                         help="skip the UMAP + HDBSCAN peer (needs umap-learn)")
     parser.add_argument("--criteria", action="store_true",

@@ -13,10 +13,10 @@ Two kinds of rows:
 
 * ``default``: the library's default parameters (the full fit a user gets), on a real
   embedding (``--default-data``, by default MiniLM embeddings of StackOverflow,
-  20,000 × 384, from the embedding cache of the ``skstc`` command); ``--compare
-  'NAME=JSON'`` adds a row fitted with those parameters on the same data in the same run
-  (other defaults, to time them against each other);
-* ``scaling``: the same parameters (``--scaling-params`` overrides some) on synthetic
+  20,000 × 384, from the embedding cache of the ``skstc`` command); ``--compare NAME
+  NAME=VALUE ...`` adds a row fitted with those parameters on the same data in the same
+  run (other defaults, to time them against each other);
+* ``scaling``: the same parameters (``--param NAME=VALUE`` overrides some) on synthetic
   data of each size in ``--sizes``. Above ``max_samples`` rows a fit trains on a
   subsample of that size and labels every row at the end (the ``label`` phase), so that
   only the scaling statistics and that last pass grow with n.
@@ -31,7 +31,7 @@ Usage (about 10 minutes on 2 CPU cores)::
 Smoke run (seconds)::
 
     python benchmarks/speed.py --default-data none --sizes 2000 --features 32 \
-        --scaling-params '{"hidden_dims": [64], "max_iter": 20, "max_samples": 1000}'
+        --param network.hidden_dims=64, --param max_iter=20 --param max_samples=1000
 """
 
 from __future__ import annotations
@@ -91,31 +91,25 @@ def real_data(path: Path, spec: str) -> int:
     return int(y.max() + 1)
 
 
-def _named_params(text: str) -> tuple[str, dict]:
-    """``'NAME={"max_iter": 1500}'`` -> ``("NAME", {"max_iter": 1500})``."""
-    name, sep, params = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected NAME=JSON, got {text!r}")
-    return name, json.loads(params)
-
-
 def _macs(dims: list[int]) -> int:
     """Multiply-adds of one forward pass of a dense stack ``dims[0] -> ... -> dims[-1]``."""
     return sum(a * b for a, b in zip(dims[:-1], dims[1:]))
 
 
-def child(path: str, params: dict) -> dict:
-    """Fit on the memmap at ``path`` and report phase times, work done and peak memory."""
+def child(path: str, assignments: list[str]) -> dict:
+    """Fit on the memmap at ``path`` with the ``--param`` ``assignments`` and report phase
+    times, work done and peak memory."""
     import torch
 
     from skstc import STCClustering
+    from skstc.evaluation import parse_params
 
     X = np.load(path, mmap_mode="r")
     n, d = X.shape
     # warm-up: the first fit of a process imports modules and sets up thread pools
-    STCClustering(n_clusters=2, hidden_dims=(4,), n_components=2, pretrain_epochs=1,
-                  max_iter=2, n_init=1, random_state=0).fit(np.asarray(X[:200]))
-    est = STCClustering(**{"n_clusters": 20, "random_state": 0, **params})
+    STCClustering(n_clusters=2, network={"hidden_dims": (4,)}, n_components=2,
+                  pretrain={"epochs": 1}, max_iter=2, random_state=0).fit(np.asarray(X[:200]))
+    est = STCClustering(**{"n_clusters": 20, "random_state": 0, **parse_params(assignments)})
     t0 = time.perf_counter()
     est.fit(X)
     fit_s = time.perf_counter() - t0
@@ -124,15 +118,16 @@ def child(path: str, params: dict) -> dict:
     predict_s = time.perf_counter() - t0
 
     n_train = n if est.max_samples is None else min(n, est.max_samples)
-    enc = _macs([d, *est.hidden_dims, est.n_components])
-    decoder = est.hidden_dims[::-1] if est.decoder_dims is None else est.decoder_dims
+    net, pre, st = (est.settings_[g] for g in ("network", "pretrain", "self_train"))
+    enc = _macs([d, *net["hidden_dims"], est.n_components])
+    decoder = net["hidden_dims"][::-1] if net["decoder_dims"] is None else net["decoder_dims"]
     dec = _macs([est.n_components, *decoder, d])
     refreshes = len(est.history_["iteration"])
     flops = {
         # forward + backward (2x forward) through encoder and decoder, every sample, every epoch
-        "pretrain": 6 * (enc + dec) * n_train * est.pretrain_epochs,
+        "pretrain": 6 * (enc + dec) * n_train * pre["epochs"],
         # encoder forward + backward per step, plus one forward of the rows per refresh of P
-        "self_train": 6 * enc * est.batch_size * est.n_iter_ + 2 * enc * n_train * refreshes,
+        "self_train": 6 * enc * st["batch_size"] * est.n_iter_ + 2 * enc * n_train * refreshes,
         "predict": 2 * enc * n,
     }
     times = {**est.history_["time"], "predict": predict_s}
@@ -140,7 +135,8 @@ def child(path: str, params: dict) -> dict:
         "n": n,
         "n_train": n_train,
         "d": d,
-        "params": est.get_params(),
+        "params": assignments,
+        "pretrain_epochs": pre["epochs"],
         "fit_s": fit_s,
         "times": times,
         "flops": flops,
@@ -154,7 +150,7 @@ def child(path: str, params: dict) -> dict:
     }
 
 
-def _run_child(path: Path, params: dict) -> dict:
+def _run_child(path: Path, params: list[str]) -> dict:
     cmd = [sys.executable, __file__, "--child", str(path), "--params", json.dumps(params)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -169,7 +165,7 @@ def _fmt_row(kind: str, r: dict, peaks: dict) -> str:
     rate = {k: f[k] / t[k] / 1e9 for k in ("pretrain", "self_train", "predict")}
     return (
         f"| {kind} | {r['precision']} | {n:,} | {r['n_train']:,} | "
-        f"{r['params']['pretrain_epochs']} | {r['n_iter']} | "
+        f"{r['pretrain_epochs']} | {r['n_iter']} | "
         f"{r['fit_s']:.2f} | {t['graph']:.2f} | {t['pretrain']:.2f} | {t['init']:.2f} | "
         f"{t['self_train']:.2f} | {t['label']:.2f} | "
         f"{t['predict']:.2f} | {n / r['fit_s']:,.0f} | "
@@ -185,15 +181,15 @@ def _fmt_row(kind: str, r: dict, peaks: dict) -> str:
 def run(args) -> str:
     import torch
 
-    from skstc._device import native_bfloat16
+    from skstc.evaluation import native_bfloat16
 
-    scaling = json.loads(args.scaling_params)
+    scaling = args.param
     peaks = {"float32": matmul_gflops()}
     if native_bfloat16(torch.device("cpu")):
         peaks["bfloat16"] = matmul_gflops(dtype="bfloat16")
     rows, notes = [], []
 
-    def measure(kind: str, path: Path, params: dict, repeats: int) -> dict:
+    def measure(kind: str, path: Path, params: list[str], repeats: int) -> dict:
         runs = sorted((_run_child(path, params) for _ in range(repeats)),
                       key=lambda r: r["fit_s"])
         result = runs[len(runs) // 2]  # the run with the median fit time
@@ -210,12 +206,12 @@ def run(args) -> str:
         if args.default_data != "none":
             path = Path(tmp) / "real.npy"
             n_clusters = real_data(path, args.default_data)
-            result = measure("default", path, {"n_clusters": n_clusters}, args.repeats)
+            k = f"n_clusters={n_clusters}"
+            result = measure("default", path, [k], args.repeats)
             if args.compare_float32:
-                measure("default, float32", path,
-                        {"n_clusters": n_clusters, "precision": "float32"}, args.repeats)
-            for name, params in args.compare:
-                measure(name, path, {"n_clusters": n_clusters, **params}, args.repeats)
+                measure("default, float32", path, [k, "precision=float32"], args.repeats)
+            for name, *params in args.compare:
+                measure(name, path, [k, *params], args.repeats)
         for n in args.sizes:
             path = Path(tmp) / f"X_{n}_{args.features}.npy"
             make_data(path, n, args.features)
@@ -233,8 +229,8 @@ def run(args) -> str:
         "from a read-only `.npy` memmap",
         f"- `default` row: library defaults on the `{args.default_data}` embedding "
         f"(n_clusters = its number of classes); `scaling` rows: library defaults"
-        + (f" with {scaling}" if scaling else "")
-        + "".join(f"; `{name}` row: {params}" for name, params in args.compare),
+        + (f" with {' '.join(scaling)}" if scaling else "")
+        + "".join(f"; `{name}` row: {' '.join(params)}" for name, *params in args.compare),
         "- Times in seconds; trained on: the rows the training phases saw (`max_samples`); "
         "µs/sample = phase time / n (pretrain / init / self-train / "
         "predict); GFLOP/s = autoencoder arithmetic of the phase / its time, with the "
@@ -264,16 +260,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="fits of the default row")
     parser.add_argument("--compare-float32", action="store_true",
                         help="add the default row with precision='float32'")
-    parser.add_argument("--scaling-params", default="{}", help="JSON; merged into the scaling rows")
-    parser.add_argument("--compare", action="append", default=[], metavar="NAME=JSON",
-                        type=_named_params,
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="an STCClustering parameter of the scaling rows (repeatable)")
+    parser.add_argument("--compare", action="append", default=[], nargs="+",
+                        metavar="NAME [NAME=VALUE ...]",
                         help="a further row NAME on the default data with these parameters "
                              "(repeatable)")
     parser.add_argument("--tmpdir", default=None, help="where the synthetic .npy files go")
     parser.add_argument("--out", default=None, help="write the Markdown table here")
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--params", default="{}", help=argparse.SUPPRESS)
+    parser.add_argument("--params", default="[]", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child, json.loads(args.params))))

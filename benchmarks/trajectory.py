@@ -27,7 +27,7 @@ Usage::
 Smoke run (seconds)::
 
     python benchmarks/trajectory.py --datasets tweet --embeddings tfidf --subsample 400 \
-        --stc-param max_iter=40 --stc-param update_interval=10 --out /tmp/t.jsonl
+        --param max_iter=40 --param self_train.update_interval=10 --out /tmp/t.jsonl
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def _at(refreshes: list[dict], step: int) -> float:
 def report_steps(rows: list[dict], steps: list[int]) -> str:
     """Mean ACC per set and embedding after the given numbers of self-training steps,
     read off the recorded trajectories (the fits must have run at least that long,
-    ``--stc-param max_iter=N``; "–" where a trajectory has no refresh at a step)."""
+    ``--param max_iter=N``; "–" where a trajectory has no refresh at a step)."""
     head = ["k-means", "before"] + [f"{s} steps" for s in steps]
     lines = ["| data set (clusters) | embedding | seeds | " + " | ".join(head) + " |",
              "|---|---|---|" + "---|" * len(head)]
@@ -182,8 +182,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0, help="first seed")
     parser.add_argument("--subsample", type=int, default=None)
-    parser.add_argument("--stc-param", action="append", default=[],
-                        help="override an STCClustering parameter, e.g. max_iter=500")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="an STCClustering parameter or setting, e.g. max_iter=500")
     parser.add_argument("--out", default=None, help="JSON-lines file to append runs to")
     parser.add_argument("--report", nargs="*", default=None,
                         help="print the table of these JSON-lines files and exit")
@@ -197,11 +197,9 @@ def main(argv=None) -> int:
         return 0
 
     from skstc.embeddings import default_cache_dir
-    from skstc.evaluation import load_embedded
+    from skstc.evaluation import load_embedded, parse_params
 
-    from skstc.evaluation import parse_params
-
-    stc_params = parse_params(args.stc_param)
+    stc_params = parse_params(args.param)
     rows = []
     for dataset in args.datasets:
         for embedding in args.embeddings:
@@ -209,7 +207,7 @@ def main(argv=None) -> int:
                                  subsample=args.subsample)
             for seed in range(args.seed, args.seed + args.seeds):
                 row = {"dataset": dataset, "embedding": embedding, "subsample": args.subsample,
-                       "stc_params": stc_params, **trajectory(X, y, seed, stc_params)}
+                       "stc_params": args.param, **trajectory(X, y, seed, stc_params)}
                 rows.append(row)
                 acc = [f"{100 * r['ACC']:.1f}" for r in row["refreshes"]]
                 print(f"{dataset}/{embedding} seed {seed}: k-means "

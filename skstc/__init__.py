@@ -1,7 +1,7 @@
 """skstc: scikit-learn compatible self-training short-text clustering in PyTorch."""
 
-from ._selection import NClustersSelection, select_n_clusters
 from ._stc import STCClustering
+from .selection import NClustersSelection, select_n_clusters
 
 __version__ = "0.1.0"
 

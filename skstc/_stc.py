@@ -167,6 +167,9 @@ default="auto"
         ``self_train``, ``label``).
     callbacks_ : list of Callback
         The fitted copies of ``callbacks``.
+    settings_ : dict
+        The settings the fit used: ``network``, ``pretrain`` and ``self_train`` with their
+        defaults filled in, and ``n_neighbors`` (cut to small inputs).
     autoencoder_ : torch.nn.Module
         The trained autoencoder (``autoencoder_.encoder`` maps scaled inputs to codes).
     device_ : torch.device
@@ -401,6 +404,7 @@ default="auto"
                              pretrain_tsne_loss=prep.pretrain_losses["tsne"],
                              **state.history, time=prep.timings)
         self.callbacks_ = prep.callbacks[:len(self.callbacks or ())]
+        self.settings_ = prep.settings
         self.labels_ = labels  # the refresh kept saw the final encoder and centroids
         n_used = np.unique(self.labels_).size
         if n_used < self.n_clusters:

@@ -18,7 +18,6 @@ from torch import nn
 
 from ._chunks import map_rows
 from ._device import autocast
-from ._graph import graph_mean
 from ._nn import AutoEncoder
 from ._objective import (
     consistency_loss,
@@ -29,6 +28,7 @@ from ._objective import (
     tsne_kl,
 )
 from .callbacks import Callback, PretrainState, SelfTrainState, notify
+from .graph import graph_mean
 
 
 def _adam(params, lr: float) -> torch.optim.Adam:
@@ -199,7 +199,7 @@ def self_train(
     Adam minimises KL(P ‖ Q) on mini-batches, P held fixed. The decoder is not used.
     With a k-nearest-neighbor graph ``neighbors`` (indices, shape ``(n, k)``), P is
     sharpened from Q averaged over each sample's closed neighborhood
-    (:func:`~skstc._graph.graph_mean`), and ``consistency_weight`` γ > 0 adds the graph
+    (:func:`~skstc.graph.graph_mean`), and ``consistency_weight`` γ > 0 adds the graph
     consistency term ``γ · consistency_loss`` between every batch sample and a random
     neighbor of it, whose Q is taken from the last refresh and held fixed like P (so that
     a step encodes the batch only). ``autocast_dtype`` runs the encoder of the training

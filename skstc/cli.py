@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
 from . import __version__
 from ._stc import STCClustering as _STC
 from .datasets import DATASETS

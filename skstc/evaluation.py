@@ -24,6 +24,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.model_selection import train_test_split
 
+from ._device import native_bfloat16
 from .metrics import evaluate
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "evaluate_methods",
     "load_embedded",
     "machine_description",
+    "native_bfloat16",
     "make_method",
     "parse_params",
     "report_preamble",

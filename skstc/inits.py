@@ -13,8 +13,9 @@ and a ``numpy.random.RandomState``. The callable returns either
 
 The functions below are such views; those over the kNN graph return the codes
 themselves where there is no graph (``n_neighbors=0``, or too few rows for one). They are
-the starts the benchmarks compare (``benchmarks/starts.py``); the default, ``init="auto"``, is :func:`codes` below 50
-clusters and :func:`graph_averaged_codes` from 50 on.
+the starts the benchmarks compare (``benchmarks/starts.py``); the default,
+``init="auto"``, is :func:`codes` below 50 clusters and :func:`graph_averaged_codes` from
+50 on.
 
 >>> from skstc import STCClustering, inits
 >>> stc = STCClustering(20, init=inits.diffused_input)
@@ -30,7 +31,7 @@ import torch.nn.functional as F
 from sklearn.cluster import KMeans
 from sklearn.cluster import kmeans_plusplus as _kmeans_plusplus
 
-from ._graph import graph_mean
+from .graph import graph_mean
 
 __all__ = ["GRAPH_STEPS", "UMAP_SETTINGS", "codes", "diffused_codes", "diffused_input",
            "graph_averaged_codes", "initial_centroids", "kmeans_plusplus", "scaled_input",
@@ -69,7 +70,7 @@ def scaled_input(Z: np.ndarray, X: torch.Tensor, neighbors, random_state) -> np.
 
 def graph_averaged_codes(Z: np.ndarray, X, neighbors: torch.Tensor, random_state) -> np.ndarray:
     """The codes averaged :data:`GRAPH_STEPS` times over each sample's closed neighborhood
-    in the kNN graph (:func:`~skstc._graph.graph_mean`): ``init="auto"`` from 50 clusters."""
+    in the kNN graph (:func:`~skstc.graph.graph_mean`): ``init="auto"`` from 50 clusters."""
     if neighbors is None:  # no graph (n_neighbors=0, or too few rows): the codes
         return Z
     smoothed = torch.from_numpy(Z)

@@ -8,7 +8,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from ._graph import modularity
+from .graph import modularity
 
 __all__ = ["cluster_accuracy", "evaluate", "modularity"]
 

@@ -61,7 +61,7 @@ def plot_history(estimator, axes=None):
     axes[1].set(title="self-training", xlabel="step", ylabel="KL(P‖Q) after refresh of P")
     delta = np.asarray(h["delta_label"], dtype=float)
     axes[2].plot(h["iteration"][1:], 100 * delta[1:], marker="o", color="C2")
-    tol = estimator._settings()["self_train"]["tol"]
+    tol = estimator.settings_["self_train"]["tol"]
     axes[2].axhline(100 * tol, ls="--", color="grey", label=f"tol = {tol:g}")
     axes[2].set(title="labels changed between refreshes", xlabel="step", ylabel="% of samples")
     axes[2].legend()

@@ -30,12 +30,12 @@ import torch
 from sklearn.utils import check_array, check_random_state
 
 from ._device import resolve_device, resolve_precision
-from ._graph import candidate_rows, have_pynndescent, knn_graph, nndescent_knn_graph
 from ._nn import AutoEncoder
 from ._objective import max_perplexity
 from ._scaling import fit_scaling, scaled_tensor
 from ._training import encode, log_q_of_codes, pretrain_autoencoder
 from .callbacks import Callback
+from .graph import candidate_rows, have_pynndescent, knn_graph, nndescent_knn_graph
 from .inits import initial_centroids
 
 __all__ = ["Prepared", "prepare"]

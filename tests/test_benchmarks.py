@@ -16,15 +16,16 @@ def _load(script):
     return module
 
 
-def test_reproduce_smoke(needs_data, tmp_path, capsys):
-    reproduce = _load("reproduce")
-    out = tmp_path / "results.md"
-    code = reproduce.main([
-        "--datasets", "searchsnippets", "--embeddings", "tfidf", "--seeds", "1",
+def test_run_smoke(needs_data, tmp_path, capsys):
+    run = _load("run")
+    out, jsonl = tmp_path / "results.md", tmp_path / "results.jsonl"
+    code = run.main([
+        "--datasets", "searchsnippets", "--embeddings", "tfidf", "--seeds", "2",
         "--subsample", "600", "--no-cache", "--out", str(out), "--published",
-        "--methods", "k-means", "diffusion+k-means", "STC",
-        "--stc-param", "max_iter=30", "--stc-param", "update_interval=10",
-        "--stc-param", "device=\"cpu\"", "--stc-variant", 'short={"max_iter": 10}',
+        "--methods", "k-means", "diffusion+k-means", "STC", "--jsonl", str(jsonl),
+        "--param", "max_iter=30", "--param", "self_train.update_interval=10",
+        "--param", "device=cpu", "--variant", "short", "max_iter=10",
+        "--variant", "paper", "init=kmeans", "n_neighbors=0", "pretrain.tsne_weight=0",
     ])
     assert code == 0
     report = out.read_text()
@@ -32,15 +33,22 @@ def test_reproduce_smoke(needs_data, tmp_path, capsys):
                    "| searchsnippets | tfidf | diffusion+k-means | all |",
                    "| searchsnippets | tfidf | STC | all |", "STC before self-training",
                    "| searchsnippets | tfidf | STC (short) | all |",
-                   "| searchsnippets | tfidf | STC (short) before self-training | all |",
-                   "STC (short): the same with {'max_iter': 10}",
-                   "Machine:", "Seeds: 0", "subsample of 600", "Hadifar et al. 2019",
-                   "'n_neighbors': 10", "'device': 'cpu'"):
+                   "| searchsnippets | tfidf | STC (paper) before self-training | all |",
+                   "STC (short): the same with max_iter=10.",
+                   "with max_iter=30 self_train.update_interval=10 device=cpu",
+                   "Machine:", "Seeds: 0, 1", "subsample of 600", "Hadifar et al. 2019",
+                   "'n_neighbors': 10"):
         assert needle in report
     assert "umap" not in report.split("| dataset |")[1]  # only the methods asked for
     row = next(line for line in report.splitlines() if "| tfidf | STC | all |" in line)
     acc = float(row.split("|")[5].split("±")[0])
     assert 20 < acc <= 100
+    # one record per scored labelling: 2 seeds x (k-means, diffusion, 3 STC x 2)
+    records = [__import__("json").loads(line) for line in jsonl.read_text().splitlines()]
+    assert len(records) == 2 * 8 and {r["seed"] for r in records} == {0, 1}
+    capsys.readouterr()
+    assert run.main(["--report", str(jsonl)]) == 0
+    assert capsys.readouterr().out.strip() == report.strip()
 
 
 @pytest.mark.slow
@@ -85,34 +93,15 @@ def test_stc_beats_its_peers_on_stackoverflow_minilm(needs_data):
     assert acc["STC"] > acc["STC before self-training"]  # self-training earns its time
 
 
-def test_ablation_smoke(needs_data, capsys):
-    ablation = _load("ablation")
-    code = ablation.main([
-        "--dataset", "tweet", "--embedding", "tfidf", "--subsample", "400", "--no-cache",
-        "--seeds", "2",
-        '{"max_iter": 10, "pretrain_epochs": 1, "device": "cpu"}',
-        '{"max_iter": 10, "pretrain_epochs": 1, "scale": "standard", "device": "cpu"}',
-    ])
-    assert code == 0
-    out = capsys.readouterr().out
-    assert "seeds [0, 1]" in out and "k-means" in out
-    rows = [line.split() for line in out.splitlines() if line.startswith('{"max_iter": 10')]
-    assert len(rows) == 6  # 2 configurations x (2 seeds + their mean)
-    per_seed = [r for r in rows if r[-5] in ("0", "1")]
-    means = [r for r in rows if r[-5] == "mean"]
-    assert len(per_seed) == 4 and len(means) == 2
-    acc_after = [float(r[-2]) for r in per_seed[:2]]
-    assert float(means[0][-2]) == pytest.approx(np.mean(acc_after), abs=0.051)
-
-
 def test_speed_smoke(tmp_path):
     speed = _load("speed")
     out = tmp_path / "speed.md"
     code = speed.main([
         "--default-data", "none", "--sizes", "1000", "2000", "--features", "16", "--quiet",
         "--tmpdir", str(tmp_path), "--out", str(out),
-        "--scaling-params", '{"hidden_dims": [32], "decoder_dims": [], "max_iter": 10, '
-        '"update_interval": 5, "tol": 0, "n_init": 1, "device": "cpu", "max_samples": 1500}',
+        "--param", "network={'hidden_dims': (32,), 'decoder_dims': ()}", "--param",
+        "max_iter=10", "--param", "self_train={'update_interval': 5, 'tol': 0}",
+        "--param", "device=cpu", "--param", "max_samples=1500",
     ])
     assert code == 0
     report = out.read_text()
@@ -137,8 +126,8 @@ def test_trajectory_smoke(needs_data, tmp_path, capsys):
     out = tmp_path / "t.jsonl"
     code = trajectory.main([
         "--datasets", "tweet", "--embeddings", "tfidf", "--subsample", "400", "--seeds", "2",
-        "--stc-param", "max_iter=20", "--stc-param", "update_interval=10",
-        "--stc-param", "pretrain_epochs=2", "--out", str(out),
+        "--param", "max_iter=20", "--param", "self_train.update_interval=10",
+        "--param", "pretrain.epochs=2", "--out", str(out),
     ])
     assert code == 0
     table = capsys.readouterr().out
@@ -165,14 +154,14 @@ def test_starts_smoke(needs_data, tmp_path, capsys):
     out = tmp_path / "s.jsonl"
     code = starts.main([
         "--datasets", "tweet", "--embeddings", "tfidf", "--subsample", "300", "--no-cache",
-        "--inits", "kmeans-diffusion", "spectral", "--out", str(out),
+        "--inits", "diffused_input", "spectral", "--out", str(out),
     ])
     assert code == 0
     table = capsys.readouterr().out.split("\n| data set")[1]
     (row,) = [__import__("json").loads(line) for line in out.read_text().splitlines()]
-    # the default start (init="auto" resolved) is always among the starts
-    assert row["default"] in ("kmeans", "kmeans-graph")
-    assert list(row["starts"]) == ["kmeans-diffusion", "spectral", row["default"]]
+    # the default start (init="auto") is always among the starts
+    assert row["default"] == "auto"
+    assert list(row["starts"]) == ["auto", "diffused_input", "spectral"]
     for scores in row["starts"].values():
         assert 0 < scores["ACC"] <= 1 and -1 <= scores["consensus"] <= 1
         assert scores["inertia"] > 0 and -1 <= scores["silhouette"] <= 1
@@ -193,7 +182,7 @@ def test_spectral_view_separates_components():
     starts = _load("starts")
     neighbors = torch.tensor([[j for j in range(5) if j != i] for i in range(5)]
                              + [[5 + j for j in range(5) if j != i] for i in range(5)])
-    view = starts.spectral_view(neighbors, 2, seed=0)
+    view = starts.spectral(2)(None, None, neighbors, np.random.RandomState(0))
     np.testing.assert_allclose(np.linalg.norm(view, axis=1), 1.0, atol=1e-6)
     np.testing.assert_allclose(view[:5] @ view[:5].T, 1.0, atol=1e-6)
     np.testing.assert_allclose(view[:5] @ view[5:].T, 0.0, atol=1e-6)
@@ -215,8 +204,8 @@ def _n_clusters_on_300_tweets(capsys, *options) -> tuple[str, list[str]]:
     cells of its Tweet row."""
     code = _load("n_clusters").main([
         "--datasets", "tweet", "--embedding", "tfidf", "--subsample", "300",
-        "--stc-param", "max_iter=10", "--stc-param", "pretrain_epochs=1",
-        "--stc-param", "hidden_dims=[32]", *options,
+        "--param", "max_iter=10", "--param", "pretrain.epochs=1",
+        "--param", "network.hidden_dims=(32,)", *options,
     ])
     assert code == 0
     out = capsys.readouterr().out

@@ -62,7 +62,7 @@ def test_fit_on_cuda(blobs, precision):
 @pytest.mark.gpu
 @needs_cuda
 def test_knn_graph_on_cuda_matches_cpu():
-    from skstc._graph import knn_graph
+    from skstc.graph import knn_graph
 
     X = torch.from_numpy(np.random.RandomState(0).randn(3000, 16).astype(np.float32))
     on_gpu = knn_graph(X, 10, torch.device("cuda"))

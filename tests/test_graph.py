@@ -1,4 +1,4 @@
-"""The k-nearest-neighbor graph (skstc._graph) and its use in STCClustering."""
+"""The k-nearest-neighbor graph (skstc.graph) and its use in STCClustering."""
 
 import numpy as np
 import pytest
@@ -8,8 +8,8 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import NearestNeighbors
 
-from skstc import STCClustering, stages, _chunks
-from skstc._graph import graph_mean, knn_graph
+from skstc import STCClustering, _chunks, stages
+from skstc.graph import graph_mean, knn_graph
 
 
 @pytest.mark.parametrize("block_entries", [2**25, 7 * 50])
@@ -90,7 +90,7 @@ def test_n_neighbors_is_cut_to_an_average_cluster(blobs, n_clusters, n_neighbors
 
 
 def test_modularity_of_a_partition_on_the_knn_graph():
-    from skstc._graph import modularity
+    from skstc.graph import modularity
 
     # two groups of three, each row's two neighbors in its own group
     neighbors = torch.tensor([[1, 2], [0, 2], [0, 1], [4, 5], [3, 5], [3, 4]])
@@ -102,7 +102,7 @@ def test_modularity_of_a_partition_on_the_knn_graph():
 
 def test_nndescent_graph_is_close_to_exact():
     pytest.importorskip("pynndescent")
-    from skstc._graph import nndescent_knn_graph
+    from skstc.graph import nndescent_knn_graph
 
     X = torch.from_numpy(make_blobs(1500, n_features=16, centers=6, random_state=0)[0]
                          .astype(np.float32))

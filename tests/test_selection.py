@@ -8,7 +8,7 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import silhouette_score
 
 from skstc import NClustersSelection, STCClustering, select_n_clusters
-from skstc._selection import DEFAULT_CANDIDATES, silhouettes
+from skstc.selection import DEFAULT_CANDIDATES, silhouettes
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,11 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from skstc._graph import knn_graph
-from skstc._nn import AutoEncoder
 from skstc import inits
+from skstc._nn import AutoEncoder
 from skstc._training import encode, pretrain_autoencoder, self_train
 from skstc.callbacks import Callback, CosineLR
+from skstc.graph import knn_graph
 from skstc.inits import UMAP_SETTINGS, initial_centroids, mean_codes
 
 
@@ -115,7 +115,8 @@ def test_kmeans_umap_view_is_umap_of_the_scaled_input_seeded_from_the_fit():
     Xt = torch.from_numpy(X.astype(np.float32))
     view = inits.umap_input(None, Xt, None, np.random.RandomState(3))
     seed = np.random.RandomState(3).randint(np.iinfo(np.int32).max)
-    expected = UMAP(**UMAP_SETTINGS, random_state=seed, n_jobs=1).fit_transform(X.astype(np.float32))
+    expected = UMAP(**UMAP_SETTINGS, random_state=seed, n_jobs=1).fit_transform(
+        X.astype(np.float32))
     assert view.shape == (120, UMAP_SETTINGS["n_components"]) and view.dtype == np.float32
     np.testing.assert_allclose(view, expected, rtol=1e-6)
 

@@ -19,10 +19,14 @@ import torch
 from sklearn.base import clone
 from sklearn.utils import check_array
 
-from ._guard import fixed_rows
+from ._guard import GUARD_MAX_SAMPLES, fixed_rows
 from ._stc import STCClustering
 from ._training import log_q_of_codes
 from .stages import prepare
+
+__all__ = ["DEFAULT_CANDIDATES", "GUARD_MAX_SAMPLES", "SELECTION_MAX_SAMPLES",
+           "NClustersSelection", "Partitions", "candidate_partitions", "compact", "fixed_rows",
+           "select_n_clusters", "silhouettes"]
 
 #: Candidates of :func:`select_n_clusters` when none are given (those below
 #: ``n_samples / 10`` are used): from 2 to 250, about 15% apart on a log scale.
@@ -191,10 +195,11 @@ def select_n_clusters(
     >>> selection.n_clusters
     5
     """
-    partitions = _candidate_partitions(X, candidates, estimator, random_state)
+    partitions = candidate_partitions(X, candidates, estimator=estimator,
+                                      random_state=random_state)
     t0 = time.perf_counter()
     sub = fixed_rows(len(partitions.Z), SELECTION_MAX_SAMPLES)
-    scores = silhouettes(partitions.X[sub], [_compact(lab[sub]) for lab in partitions.labels])
+    scores = silhouettes(partitions.X[sub], [compact(lab[sub]) for lab in partitions.labels])
     times = dict(partitions.times)
     times["candidates"] += time.perf_counter() - t0
     return NClustersSelection(
@@ -204,8 +209,10 @@ def select_n_clusters(
 
 
 @dataclass
-class _Partitions:
-    """STC's initial clustering of one pretrained model's codes for every candidate k."""
+class Partitions:
+    """What :func:`candidate_partitions` returns: STC's initial clustering of one
+    pretrained model's codes for every candidate k, and what a criterion may score them on.
+    """
 
     candidates: np.ndarray
     labels: list  # of LongTensor (n_train,): the labels of the training rows, per candidate
@@ -215,9 +222,12 @@ class _Partitions:
     times: dict
 
 
-def _candidate_partitions(X, candidates, estimator, random_state) -> _Partitions:
-    """The steps of :func:`select_n_clusters` before any score: validation, one
-    pretraining, then STC's initial clustering of the codes for each candidate."""
+def candidate_partitions(X, candidates: Iterable[int] | None = None, *,
+                         estimator: STCClustering | None = None,
+                         random_state=None) -> Partitions:
+    """The steps of :func:`select_n_clusters` before any score: one pretraining
+    (:func:`skstc.stages.prepare`), then STC's start for each candidate k; arguments as
+    :func:`select_n_clusters`. For comparing other criteria of k on the same partitions."""
     est = clone(estimator) if estimator is not None else STCClustering()
     if random_state is not None:
         est.set_params(random_state=random_state)
@@ -233,13 +243,13 @@ def _candidate_partitions(X, candidates, estimator, random_state) -> _Partitions
     with prep.seeded():
         labels = [log_q_of_codes(Zt, torch.from_numpy(prep.start(int(k))), alpha).argmax(1)
                   for k in candidates]
-    return _Partitions(
+    return Partitions(
         candidates=candidates, labels=labels, X=prep.Xt.cpu(), Z=prep.Z,
         neighbors=None if prep.neighbors is None else prep.neighbors.cpu(),
         times={"pretrain": t1 - t0, "candidates": time.perf_counter() - t1},
     )
 
 
-def _compact(labels: torch.Tensor) -> torch.Tensor:
+def compact(labels: torch.Tensor) -> torch.Tensor:
     """Labels renumbered 0 .. (number of distinct labels - 1)."""
     return torch.unique(labels, return_inverse=True)[1]
