@@ -31,7 +31,7 @@ def silhouette_guard(X: np.ndarray | torch.Tensor) -> Callable[[torch.Tensor], f
     """A score of hard labels: their mean silhouette on (a subsample of) the rows of ``X``.
 
     Euclidean distances on ``X`` as given (the scaled input: the geometry of STC's kNN
-    graph), among at most :data:`GUARD_MAX_SAMPLES` rows drawn with a fixed seed, so that
+    graph), among at most 3,000 rows (``GUARD_MAX_SAMPLES``) drawn with a fixed seed, so that
     the score does not depend on, or draw from, the fit's random state. The distances
     are computed once; scoring a partition then costs O(m²) for m rows. A partition with
     a single cluster among those rows scores -1.

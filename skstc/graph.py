@@ -33,7 +33,7 @@ def knn_graph(
     Exact Euclidean search by blocks of rows on ``device``, among all rows of ``X`` or,
     when ``candidates`` (sorted row indices) is given, among those rows only: time
     O(n · m · d) for m candidates, memory O(n · n_neighbors) for the result plus one
-    block of at most :data:`~skstc._chunks.GRAPH_BLOCK_ENTRIES` distances. A row is never
+    block of at most ``GRAPH_BLOCK_ENTRIES`` distances. A row is never
     its own neighbor, but its duplicates are (at distance 0).
 
     Returns an int64 tensor of shape ``(n, n_neighbors)`` on the CPU.

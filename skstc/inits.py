@@ -69,7 +69,7 @@ def scaled_input(Z: np.ndarray, X: torch.Tensor, neighbors, random_state) -> np.
 
 
 def graph_averaged_codes(Z: np.ndarray, X, neighbors: torch.Tensor, random_state) -> np.ndarray:
-    """The codes averaged :data:`GRAPH_STEPS` times over each sample's closed neighborhood
+    """The codes averaged 3 times (``GRAPH_STEPS``) over each sample's closed neighborhood
     in the kNN graph (:func:`~skstc.graph.graph_mean`): ``init="auto"`` from 50 clusters."""
     if neighbors is None:  # no graph (n_neighbors=0, or too few rows): the codes
         return Z
@@ -80,7 +80,7 @@ def graph_averaged_codes(Z: np.ndarray, X, neighbors: torch.Tensor, random_state
 
 
 def _diffused(V: torch.Tensor, neighbors: torch.Tensor) -> np.ndarray:
-    """The rows of ``V``, L2-normalised, then :data:`GRAPH_STEPS` times averaged over each
+    """The rows of ``V``, L2-normalised, then ``GRAPH_STEPS`` times averaged over each
     closed neighborhood and normalised again: the smoothing of diffusion + k-means
     (:class:`~skstc.baselines.DiffusionKMeans`), over STC's graph."""
     diffused = F.normalize(V.float(), dim=1)
@@ -106,7 +106,8 @@ def diffused_codes(Z: np.ndarray, X, neighbors: torch.Tensor, random_state) -> n
 
 def umap_input(Z: np.ndarray, X: torch.Tensor, neighbors,
                random_state: np.random.RandomState) -> np.ndarray:
-    """The scaled input embedded by UMAP (:data:`UMAP_SETTINGS`; one thread, seeded from
+    """The scaled input embedded by UMAP (``UMAP_SETTINGS``: UMAP + k-means' 5 dimensions,
+    15 neighbors, ``min_dist=0``, cosine; one thread, seeded from
     ``random_state``): the view of UMAP + k-means. Needs umap-learn (``skstc[umap]``).
     UMAP builds its own neighbor graph; below 3 rows the view is the scaled input."""
     UMAP = umap_class("inits.umap_input")
@@ -163,7 +164,7 @@ def mean_codes(Z: np.ndarray, labels: np.ndarray, view: np.ndarray,
 
 def resolve(init, n_clusters: int, has_graph: bool):
     """``init`` as a callable or an array: ``"kmeans"`` is :func:`codes`; ``"auto"`` is
-    :func:`graph_averaged_codes` from :data:`GRAPH_INIT_MIN_CLUSTERS` clusters with a
+    :func:`graph_averaged_codes` from 50 clusters (``GRAPH_INIT_MIN_CLUSTERS``) with a
     graph, else :func:`codes`."""
     if isinstance(init, str):
         if init == "auto" and has_graph and n_clusters >= GRAPH_INIT_MIN_CLUSTERS:
@@ -183,8 +184,8 @@ def initial_centroids(
     """The initial centroids μ, ``(n_clusters, n_components)`` float32, of a start.
 
     ``init`` is a value of ``STCClustering(init=...)``; a view (see the module's
-    docstring) is clustered by k-means with :data:`N_INIT` restarts, on
-    :data:`KMEANS_MAX_SAMPLES` rows drawn at random above that.
+    docstring) is clustered by k-means with 10 restarts (``N_INIT``), on 100,000 rows
+    (``KMEANS_MAX_SAMPLES``) drawn at random above that.
     """
     init = resolve(init, n_clusters, neighbors is not None)
     if not callable(init):

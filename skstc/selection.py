@@ -1,6 +1,6 @@
 """Choosing the number of clusters: one pretrained STC model, a score per candidate k.
 
-:func:`select_n_clusters` runs the steps of :meth:`STCClustering.fit <skstc.STCClustering.fit>`
+:func:`~skstc.select_n_clusters` runs the steps of :meth:`STCClustering.fit <skstc.STCClustering.fit>`
 that do not depend on the number of clusters once (scaling, the kNN graph, pretraining),
 then, for every candidate k, STC's own initial clustering of the latent codes, scored by
 the silhouette of its labels in the scaled input: the partition of the codes that fits
@@ -28,7 +28,7 @@ __all__ = ["DEFAULT_CANDIDATES", "GUARD_MAX_SAMPLES", "SELECTION_MAX_SAMPLES",
            "NClustersSelection", "Partitions", "candidate_partitions", "compact", "fixed_rows",
            "select_n_clusters", "silhouettes"]
 
-#: Candidates of :func:`select_n_clusters` when none are given (those below
+#: Candidates of :func:`~skstc.select_n_clusters` when none are given (those below
 #: ``n_samples / 10`` are used): from 2 to 250, about 15% apart on a log scale.
 DEFAULT_CANDIDATES = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100, 120,
                       150, 200, 250)
@@ -40,7 +40,7 @@ SELECTION_MAX_SAMPLES = 10_000
 
 @dataclass
 class NClustersSelection:
-    """What :func:`select_n_clusters` returns: the curve and the k it recommends.
+    """What :func:`~skstc.select_n_clusters` returns: the curve and the k it recommends.
 
     Attributes
     ----------
@@ -225,9 +225,9 @@ class Partitions:
 def candidate_partitions(X, candidates: Iterable[int] | None = None, *,
                          estimator: STCClustering | None = None,
                          random_state=None) -> Partitions:
-    """The steps of :func:`select_n_clusters` before any score: one pretraining
+    """The steps of :func:`~skstc.select_n_clusters` before any score: one pretraining
     (:func:`skstc.stages.prepare`), then STC's start for each candidate k; arguments as
-    :func:`select_n_clusters`. For comparing other criteria of k on the same partitions."""
+    :func:`~skstc.select_n_clusters`. For comparing other criteria of k on the same partitions."""
     est = clone(estimator) if estimator is not None else STCClustering()
     if random_state is not None:
         est.set_params(random_state=random_state)
