@@ -3,7 +3,7 @@ Training curves from ``history_``
 =================================
 
 Reconstruction loss per pretraining epoch, KL(P‖Q) at every refresh of the target P, and
-the fraction of labels that changed between refreshes (training stops below ``tol``).
+the fraction of labels that changed between refreshes (training stops below ``self_train["tol"]``).
 Uses 3,000 SearchSnippets texts so that it runs in under a minute.
 """
 
