@@ -420,8 +420,8 @@ def report_preamble(title: str, command: str, machine_note: str = "") -> list[st
 
     Examples
     --------
-    >>> lines = report_preamble("## Results", "python benchmarks/reproduce.py")
-    >>> lines[2].startswith("Produced by `python benchmarks/reproduce.py` on ")
+    >>> lines = report_preamble("## Results", "python benchmarks/run.py")
+    >>> lines[2].startswith("Produced by `python benchmarks/run.py` on ")
     True
     """
     return [title, "", f"Produced by `{command}` on {time.strftime('%Y-%m-%d')}.", "",

@@ -115,35 +115,44 @@ def test_nndescent_graph_is_close_to_exact():
     np.testing.assert_array_equal(nndescent_knn_graph(X, 10, random_state=0).numpy(), approx)
 
 
-def test_graph_is_exact_up_to_the_threshold(blobs, monkeypatch):
+def _graph_method(stc: STCClustering, X, capsys) -> str:
+    """The search the fit's graph phase names in its log (``verbose=1``)."""
+    stc.set_params(verbose=1).fit(X)
+    line = next(x for x in capsys.readouterr().out.splitlines() if "neighbor graph" in x)
+    return line.split("(")[1].split(")")[0]
+
+
+def test_graph_is_exact_up_to_the_threshold(blobs, monkeypatch, capsys):
     pytest.importorskip("pynndescent")
-    calls = []
-    real = stages.nndescent_knn_graph
-    monkeypatch.setattr(stages, "nndescent_knn_graph",
-                        lambda *a, **k: calls.append(1) or real(*a, **k))
     X, y = blobs
-    STCClustering(4, **small_params(max_iter=20)).fit(X)
-    assert not calls  # 300 samples: exact
-    monkeypatch.setattr(stages, "EXACT_GRAPH_MAX_SAMPLES", 100)
-    stc = STCClustering(4, **small_params()).fit(X)
-    assert calls == [1] and adjusted_rand_score(y, stc.labels_) > 0.9
+    assert _graph_method(STCClustering(4, **small_params(max_iter=20)), X, capsys) == "exact"
+    monkeypatch.setattr(stages, "EXACT_GRAPH_MAX_SAMPLES", 100)  # 300 samples: above
+    stc = STCClustering(4, **small_params())
+    assert _graph_method(stc, X, capsys) == "nndescent"
+    assert adjusted_rand_score(y, stc.labels_) > 0.9
     again = STCClustering(4, **small_params()).fit(X)
     np.testing.assert_array_equal(again.labels_, stc.labels_)  # reproducible
 
 
-def test_without_pynndescent_large_inputs_fall_back_to_exact(blobs, monkeypatch):
+def test_without_pynndescent_large_inputs_fall_back_to_exact(blobs, monkeypatch, capsys):
     import sys
 
     monkeypatch.setitem(sys.modules, "pynndescent", None)  # import fails
     monkeypatch.setattr(stages, "EXACT_GRAPH_MAX_SAMPLES", 100)
     X, _ = blobs
-    STCClustering(4, **small_params(max_iter=10)).fit(X)
+    assert _graph_method(STCClustering(4, **small_params(max_iter=10)), X, capsys) == "exact"
 
 
-def test_exact_graphs_do_not_import_pynndescent(blobs, monkeypatch):
+def test_exact_graphs_do_not_import_pynndescent():
     # importing pynndescent (numba) takes seconds: only fits that may use it pay that
-    asked = []
-    monkeypatch.setattr(stages, "have_pynndescent", lambda required=False: asked.append(1))
-    X, _ = blobs
-    STCClustering(4, **small_params(max_iter=10)).fit(X)  # 300 samples
-    assert not asked
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np; from skstc import STCClustering; "
+            "X = np.random.RandomState(0).normal(size=(300, 8)).astype(np.float32); "
+            "STCClustering(4, network={'hidden_dims': (8,)}, pretrain={'epochs': 1}, "
+            "max_iter=10, device='cpu', random_state=0).fit(X); "
+            "print('pynndescent' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
