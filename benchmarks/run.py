@@ -41,7 +41,13 @@ import sys
 import time
 from pathlib import Path
 
-from skstc.evaluation import METHODS, parse_params, report_preamble, warm_up
+from skstc.evaluation import (
+    METHODS,
+    add_benchmark_arguments,
+    parse_params,
+    report_preamble,
+    warm_up,
+)
 
 PUBLISHED = """\
 | method (source) | StackOverflow ACC/NMI | SearchSnippets ACC/NMI | Biomedical ACC/NMI |
@@ -158,18 +164,11 @@ def report(records: list[dict], meta: dict) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", nargs="+",
-                        default=["stackoverflow", "searchsnippets", "biomedical"])
-    parser.add_argument("--embeddings", nargs="+", default=["tfidf", "sif", "minilm"])
+    add_benchmark_arguments(parser, datasets=["stackoverflow", "searchsnippets", "biomedical"],
+                            embeddings=["tfidf", "sif", "minilm"], seeds=5)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0, help="first seed")
-    parser.add_argument("--subsample", type=int, default=None)
     parser.add_argument("--holdout", type=float, default=None,
                         help="fraction of texts held out of the fit and labelled by predict")
-    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="an STCClustering parameter or setting, e.g. max_iter=500, "
-                             "pretrain.tsne_weight=0, init=diffused_input (repeatable)")
     parser.add_argument("--variant", action="append", default=[], nargs="+",
                         metavar="NAME [NAME=VALUE ...]",
                         help="also fit STC with these parameters, as method 'STC (NAME)', "

@@ -42,6 +42,8 @@ from collections import defaultdict
 
 import numpy as np
 
+from skstc.evaluation import add_benchmark_arguments
+
 INITS = ("codes", "graph_averaged_codes", "diffused_input", "diffused_codes", "umap_input",
          "spectral")
 CRITERIA = ("inertia", "silhouette", "modularity", "consensus")
@@ -75,8 +77,10 @@ def _inertia(Z: np.ndarray, labels: np.ndarray) -> float:
                      for j in np.unique(labels)))
 
 
-def starts(X: np.ndarray, y: np.ndarray, seed: int, inits: list[str]) -> dict:
-    """One pretraining, and each start's scores against the classes and without them."""
+def starts(X: np.ndarray, y: np.ndarray, seed: int, inits: list[str],
+           params: dict | None = None) -> dict:
+    """One pretraining (STC with ``params``), and each start's scores against the classes
+    and without them."""
     import torch
     from sklearn.metrics import adjusted_rand_score
 
@@ -87,7 +91,7 @@ def starts(X: np.ndarray, y: np.ndarray, seed: int, inits: list[str]) -> dict:
     from skstc.stages import prepare
 
     n_clusters = int(y.max()) + 1
-    prep = prepare(STCClustering(n_clusters, random_state=seed), X)
+    prep = prepare(STCClustering(n_clusters, **{**(params or {}), "random_state": seed}), X)
     starts = {"auto": "auto"} | {
         name: spectral(n_clusters) if name == "spectral" else getattr(recipes, name)
         for name in inits}
@@ -143,12 +147,8 @@ def report(rows: list[dict]) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", nargs="+", default=["searchsnippets"])
-    parser.add_argument("--embeddings", nargs="+", default=["minilm+tfidf"])
-    parser.add_argument("--seeds", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0, help="first seed")
+    add_benchmark_arguments(parser, datasets=["searchsnippets"], embeddings=["minilm+tfidf"])
     parser.add_argument("--inits", nargs="+", default=list(INITS), choices=INITS)
-    parser.add_argument("--subsample", type=int, default=None)
     parser.add_argument("--no-cache", action="store_true")
     parser.add_argument("--out", default=None, help="JSON-lines file to append runs to")
     parser.add_argument("--report", nargs="*", default=None,
@@ -161,7 +161,7 @@ def main(argv=None) -> int:
         return 0
 
     from skstc.embeddings import default_cache_dir
-    from skstc.evaluation import load_embedded, report_preamble
+    from skstc.evaluation import load_embedded, parse_params, report_preamble
 
     command = "python benchmarks/starts.py " + " ".join(argv if argv is not None else sys.argv[1:])
     print("\n".join(report_preamble("## STC's starts", command)))
@@ -172,7 +172,7 @@ def main(argv=None) -> int:
                                  cache_dir=None if args.no_cache else default_cache_dir())
             for seed in range(args.seed, args.seed + args.seeds):
                 row = {"dataset": dataset, "embedding": embedding,
-                       **starts(X, y, seed, args.inits)}
+                       **starts(X, y, seed, args.inits, parse_params(args.param))}
                 rows.append(row)
                 print(json.dumps({k: row[k] for k in ("dataset", "embedding", "seed")}
                                  | {i: round(100 * s["ACC"], 1)

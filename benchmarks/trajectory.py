@@ -40,6 +40,8 @@ from collections import defaultdict
 
 import numpy as np
 
+from skstc.evaluation import add_benchmark_arguments
+
 CRITERIA = ("modularity", "agreement", "silhouette", "silhouette_cosine")
 
 
@@ -177,13 +179,7 @@ def _table(rows: list[dict], steps: list[int] | None) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", nargs="+", default=["stackoverflow"])
-    parser.add_argument("--embeddings", nargs="+", default=["tfidf"])
-    parser.add_argument("--seeds", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0, help="first seed")
-    parser.add_argument("--subsample", type=int, default=None)
-    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="an STCClustering parameter or setting, e.g. max_iter=500")
+    add_benchmark_arguments(parser, datasets=["stackoverflow"], embeddings=["tfidf"])
     parser.add_argument("--out", default=None, help="JSON-lines file to append runs to")
     parser.add_argument("--report", nargs="*", default=None,
                         help="print the table of these JSON-lines files and exit")

@@ -22,7 +22,30 @@ from .inits import umap_class
 __all__ = ["DiffusionKMeans", "UMAPKMeans"]
 
 
-class DiffusionKMeans(ClusterMixin, BaseEstimator):
+class _KMeansOnFeatures(ClusterMixin, BaseEstimator):
+    """What both peers share: k-means (``n_clusters``, ``n_init``, ``random_state``) on
+    features each computes its own way."""
+
+    _parameter_constraints: dict = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, n_clusters=8, n_init=10, random_state=None):
+        self.n_clusters = n_clusters
+        self.n_init = n_init
+        self.random_state = random_state
+
+    def _fit_kmeans(self, features: np.ndarray):
+        """``kmeans_`` fitted on ``features``, its labels ``labels_``; returns self."""
+        self.kmeans_ = KMeans(self.n_clusters, n_init=self.n_init,
+                              random_state=self.random_state).fit(features)
+        self.labels_ = self.kmeans_.labels_
+        return self
+
+
+class DiffusionKMeans(_KMeansOnFeatures):
     """k-means on features smoothed over the k-nearest-neighbor graph.
 
     The rows of ``X`` are L2-normalised, the ``n_neighbors`` graph (cosine) is
@@ -62,19 +85,15 @@ class DiffusionKMeans(ClusterMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        **_KMeansOnFeatures._parameter_constraints,
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "n_steps": [Interval(Integral, 0, None, closed="left")],
-        "n_init": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
     }
 
     def __init__(self, n_clusters=8, *, n_neighbors=10, n_steps=3, n_init=10, random_state=None):
-        self.n_clusters = n_clusters
+        super().__init__(n_clusters, n_init, random_state)
         self.n_neighbors = n_neighbors
         self.n_steps = n_steps
-        self.n_init = n_init
-        self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -95,11 +114,7 @@ class DiffusionKMeans(ClusterMixin, BaseEstimator):
         for _ in range(self.n_steps):
             Xs = normalize(graph @ Xs)
         self._nn, self._smoothed = nn, Xs
-        self.kmeans_ = KMeans(
-            self.n_clusters, n_init=self.n_init, random_state=self.random_state
-        ).fit(Xs)
-        self.labels_ = self.kmeans_.labels_
-        return self
+        return self._fit_kmeans(Xs)
 
     def predict(self, X) -> np.ndarray:
         """Cluster of new rows: their neighbors' smoothed features averaged, then k-means."""
@@ -110,7 +125,7 @@ class DiffusionKMeans(ClusterMixin, BaseEstimator):
         return self.kmeans_.predict(Xs.astype(self._smoothed.dtype, copy=False))
 
 
-class UMAPKMeans(ClusterMixin, BaseEstimator):
+class UMAPKMeans(_KMeansOnFeatures):
     """k-means on a UMAP embedding (the recipe of BERTopic-style pipelines).
 
     Needs ``umap-learn`` (``pip install skstc[umap]``). New rows go through
@@ -141,13 +156,11 @@ class UMAPKMeans(ClusterMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        **_KMeansOnFeatures._parameter_constraints,
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "n_neighbors": [Interval(Integral, 2, None, closed="left")],
         "min_dist": [Interval(Real, 0, None, closed="left")],
         "metric": [str],
-        "n_init": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -161,13 +174,11 @@ class UMAPKMeans(ClusterMixin, BaseEstimator):
         n_init=10,
         random_state=None,
     ):
-        self.n_clusters = n_clusters
+        super().__init__(n_clusters, n_init, random_state)
         self.n_components = n_components
         self.n_neighbors = n_neighbors
         self.min_dist = min_dist
         self.metric = metric
-        self.n_init = n_init
-        self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -182,12 +193,7 @@ class UMAPKMeans(ClusterMixin, BaseEstimator):
             random_state=self.random_state,
             n_jobs=1,
         )
-        U = self.umap_.fit_transform(X)
-        self.kmeans_ = KMeans(
-            self.n_clusters, n_init=self.n_init, random_state=self.random_state
-        ).fit(U)
-        self.labels_ = self.kmeans_.labels_
-        return self
+        return self._fit_kmeans(self.umap_.fit_transform(X))
 
     def predict(self, X) -> np.ndarray:
         """Cluster of new rows: ``UMAP.transform`` then ``KMeans.predict``."""

@@ -30,6 +30,7 @@ from .metrics import evaluate
 __all__ = [
     "METHODS",
     "MethodSpec",
+    "add_benchmark_arguments",
     "evaluate_methods",
     "load_embedded",
     "machine_description",
@@ -75,6 +76,22 @@ def parse_params(assignments: Iterable[str]) -> dict:
         else:
             params[name] = value
     return params
+
+
+def add_benchmark_arguments(parser, *, datasets: Sequence[str], embeddings: Sequence[str],
+                            seeds: int = 1) -> None:
+    """The options every benchmark script shares: ``--datasets``, ``--embeddings``,
+    ``--seeds`` (how many), ``--seed`` (the first), ``--subsample`` and ``--param
+    NAME=VALUE`` (STC's parameters, read by :func:`parse_params`)."""
+    parser.add_argument("--datasets", nargs="+", default=list(datasets))
+    parser.add_argument("--embeddings", nargs="+", default=list(embeddings))
+    parser.add_argument("--seeds", type=int, default=seeds, help="how many seeds")
+    parser.add_argument("--seed", type=int, default=0, help="first seed")
+    parser.add_argument("--subsample", type=int, default=None,
+                        help="a random subsample of this many texts of each set")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="an STCClustering parameter or setting, e.g. max_iter=500, "
+                             "pretrain.tsne_weight=0, init=diffused_input (repeatable)")
 
 
 def _literal(text: str):

@@ -96,14 +96,13 @@ def plot_embedding(estimator, X, labels=None, *, method="tsne", ax=None, random_
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from sklearn.datasets import make_blobs
     >>> from skstc import STCClustering
     >>> from skstc.plotting import plot_embedding
-    >>> X, _ = make_blobs(200, centers=3, random_state=0)
-    >>> stc = STCClustering(3, network={"hidden_dims": (16,)}, n_components=2, max_iter=40,
-    ...                     random_state=0).fit(X)
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> X = make_blobs(200, centers=3, random_state=0)[0]
+    >>> stc = STCClustering(3, n_components=2, max_iter=40, random_state=0,
+    ...                     network={"hidden_dims": (16,)}).fit(X)
     >>> plot_embedding(stc, X, method="pca").get_title()
     'latent space (PCA), 200 points'
     """

@@ -1,10 +1,10 @@
 """Choosing the number of clusters: one pretrained STC model, a score per candidate k.
 
-:func:`~skstc.select_n_clusters` runs the steps of :meth:`STCClustering.fit <skstc.STCClustering.fit>`
-that do not depend on the number of clusters once (scaling, the kNN graph, pretraining),
-then, for every candidate k, STC's own initial clustering of the latent codes, scored by
-the silhouette of its labels in the scaled input: the partition of the codes that fits
-the input's geometry best names k.
+:func:`~skstc.select_n_clusters` runs the steps of
+:meth:`STCClustering.fit <skstc.STCClustering.fit>` that do not depend on the number of
+clusters once (scaling, the kNN graph, pretraining), then, for every candidate k, STC's
+own initial clustering of the latent codes, scored by the silhouette of its labels in the
+scaled input: the partition of the codes that fits the input's geometry best names k.
 """
 
 from __future__ import annotations
