@@ -192,20 +192,14 @@ def self_train(
 ) -> SelfTrainState:
     """Step 3: refine encoder and centroids μ by minimising KL(P ‖ Q).
 
-    Every ``update_interval`` steps the soft assignments Q of the whole data set are
-    recomputed, the target P is sharpened from them, and the fraction of hard labels
-    (argmax Q) that changed since the previous refresh is measured; training stops
-    when that fraction is below ``tol`` or after ``max_iter`` steps. Between refreshes,
-    Adam minimises KL(P ‖ Q) on mini-batches, P held fixed. The decoder is not used.
-    With a k-nearest-neighbor graph ``neighbors`` (indices, shape ``(n, k)``), P is
-    sharpened from Q averaged over each sample's closed neighborhood
-    (:func:`~skstc.graph.graph_mean`), and ``consistency_weight`` γ > 0 adds the graph
-    consistency term ``γ · consistency_loss`` between every batch sample and a random
-    neighbor of it, whose Q is taken from the last refresh and held fixed like P (so that
-    a step encodes the batch only). ``autocast_dtype`` runs the encoder of the training
-    steps in mixed precision; Q, P and the refreshes are computed in float32. Returns the
-    final state: ``it`` steps, ``labels`` of the model kept, ``init_labels`` of the first
-    refresh (the initial centroids), ``history``.
+    Every ``update_interval`` steps Q of every row is recomputed, P is sharpened from it
+    (from Q averaged over each closed neighborhood of the graph ``neighbors``, when given)
+    and the fraction of hard labels that changed is measured; training stops below ``tol``
+    or after ``max_iter`` steps. Between refreshes Adam minimises KL(P ‖ Q) on
+    mini-batches, plus ``consistency_weight`` γ times the graph consistency term between
+    each batch sample and a random neighbor whose Q is that of the last refresh (held fixed
+    like P). ``autocast_dtype`` runs the encoder of the steps in mixed precision. Returns
+    the final state: ``it``, ``labels`` of the model kept, ``init_labels``, ``history``.
     """
     history: dict[str, list] = {name: [] for name in
                                 ("iteration", "kl_loss", "delta_label", "n_empty_clusters")}
