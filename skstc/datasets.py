@@ -53,7 +53,7 @@ class _Spec:
     labels_sha256: str
     n_samples: int
     n_classes: int
-    source: str  # format of the public source: "stc2", "gsdmm", "tsv" or "clinc"
+    source: str  # format of the public source: "stc2", "gsdmm", "tsv", "clinc" or "local"
     urls: tuple[str, ...]
     label_names: dict[int, str] = field(default_factory=dict)
     description: str = ""
@@ -142,6 +142,31 @@ DATASETS: dict[str, _Spec] = {
         "22,500 in-scope requests to a voice assistant in 150 intents, 150 each "
         "(CLINC150, Larson et al., 2019).",
     ),
+    # Local only: assembled from several files of their sources (see the data README);
+    # download_if_missing cannot rebuild them.
+    "hwu64": _Spec(
+        "hwu64",
+        "fd13137986e2e3a7d830042e2bb8dd4bf0f279f74217d36ee3ee9aa415b02906",
+        "d206569931c8d43de4c5098ac328086a7797bec78457dd98338848fa899204c8",
+        11_036, 64, "local", (), {},
+        "11,036 home-assistant requests in 64 intents, 38 to 194 each (HWU64, Liu et al., "
+        "2019).",
+    ),
+    "snips": _Spec(
+        "snips",
+        "cebdce3ed533a4e46fc4c17354e1cd6edcdfcb236ec0704512ec3886c81c16ab",
+        "6a8f3ebb4c94f9daf1013d9745c64266fe1948f72aa0f2458df7362162b1ec84",
+        14_484, 7, "local", (), {},
+        "14,484 voice-assistant requests in 7 intents (SNIPS, Coucke et al., 2018).",
+    ),
+    "stackexchange": _Spec(
+        "stackexchange",
+        "f0d04aa1db3a1dbc849808c18811eec6d101378986cb7c997969883bf184b205",
+        "b853cbf201ad8d0431a1803a2599d2bec76c230dcf5ec153f8f469a93c1a1dda",
+        19_536, 165, "local", (), {},
+        "19,536 question titles of 165 StackExchange sites, 39 to 120 each (TWEAC, Geigle "
+        "et al., 2021).",
+    ),
 }
 
 #: Public source of each data set (what ``download_if_missing`` fetches).
@@ -224,6 +249,11 @@ def _line_pairs(source: str, raw: bytes) -> list[tuple[str, str]]:
 def _download(spec: _Spec, folder: Path) -> None:
     """Fetch the public source files and write ``texts.txt`` / ``labels.txt`` (and
     ``label_names.txt`` where the source names its classes)."""
+    if spec.source == "local":
+        raise FileNotFoundError(
+            f"Data set {spec.folder!r} has no single public file to fetch: it was assembled "
+            f"from several source files (see the README of the benchmark data). Copy its "
+            f"folder into {folder.parent}.")
     raw = [_fetch(url) for url in spec.urls]
     names = None
     if spec.source == "stc2":
@@ -270,7 +300,8 @@ def load_dataset(
     name : str
         One of ``"stackoverflow"``, ``"searchsnippets"``, ``"biomedical"``, ``"tweet"``,
         ``"googlenews-TS"``, ``"googlenews-T"``, ``"googlenews-S"``, ``"agnews"``,
-        ``"clinc150"`` (``"googlenews"`` means ``"googlenews-TS"``).
+        ``"clinc150"``, ``"hwu64"``, ``"snips"``, ``"stackexchange"`` (``"googlenews"``
+        means ``"googlenews-TS"``; the last three have no download).
     data_home : str or path-like, default=None
         See :func:`get_data_home`.
     download_if_missing : bool, default=False

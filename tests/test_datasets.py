@@ -21,6 +21,9 @@ EXPECTED = {
     "googlenews-S": (11_109, 152, 3, 430),
     "agnews": (8_000, 4, 2000, 2000),
     "clinc150": (22_500, 150, 150, 150),
+    "hwu64": (11_036, 64, 38, 194),
+    "snips": (14_484, 7, 2042, 2100),
+    "stackexchange": (19_536, 165, 39, 120),
 }
 
 
@@ -129,6 +132,8 @@ def _fake_remote(data_home, monkeypatch, corrupt=False):
     """Serve the sources' formats from the local copies instead of the network."""
     served = {}
     for name, spec in DATASETS.items():
+        if spec.source == "local":  # nothing to serve: no download
+            continue
         texts = (data_home / spec.folder / "texts.txt").read_bytes() if (
             data_home / spec.folder / "texts.txt"
         ).is_file() else gzip.decompress((data_home / spec.folder / "texts.txt.gz").read_bytes())
@@ -172,6 +177,14 @@ def test_download_if_missing_converts_and_verifies(data_home, tmp_path, monkeypa
     calls.clear()
     load_dataset(name, data_home=tmp_path, download_if_missing=True)
     assert calls == []  # cached
+
+
+@pytest.mark.parametrize("name", ["hwu64", "snips", "stackexchange"])
+def test_local_only_sets_say_why_they_cannot_be_downloaded(data_home, tmp_path, name):
+    with pytest.raises(FileNotFoundError, match="assembled from several source files"):
+        load_dataset(name, data_home=tmp_path, download_if_missing=True)
+    names = load_dataset(name).target_names  # from the folder's label_names.txt
+    assert len(names) == EXPECTED[name][1] and all(not n.isdigit() for n in names)
 
 
 def test_corrupt_download_is_rejected_and_not_written(data_home, tmp_path, monkeypatch):
