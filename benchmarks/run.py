@@ -156,10 +156,49 @@ def report(records: list[dict], meta: dict) -> str:
         "  set size of the process during a fit.",
         "", *HEAD, *lines,
     ]
+    out += family_table(records)
     if meta.get("published"):
         out += ["", "Published numbers (as reported in those papers, on their own inputs):",
                 "", PUBLISHED]
     return "\n".join(out)
+
+
+def family_table(records: list[dict]) -> list[str]:
+    """Mean ACC per method over the families of :data:`skstc.datasets.FAMILIES` (each
+    family the mean of its sets, each set the mean of its seeds; split ``all``), their
+    mean (family-balanced) and that mean without each family in turn (leave one family
+    out). Empty unless the records span two families or more."""
+    from collections import defaultdict
+
+    from skstc.datasets import FAMILIES
+
+    family_of = {name: family for family, names in FAMILIES.items() for name in names}
+    acc = defaultdict(list)  # (embedding, method, family, dataset) -> ACC per seed
+    for r in records:
+        if r.get("split", "all") == "all" and r["dataset"] in family_of:
+            acc[(r["embedding"], r["method"], family_of[r["dataset"]], r["dataset"])].append(
+                100 * r["ACC"])
+    by_family = defaultdict(lambda: defaultdict(list))  # (embedding, method) -> family -> sets
+    for (embedding, method, family, _), values in acc.items():
+        by_family[(embedding, method)][family].append(sum(values) / len(values))
+    families = [f for f in FAMILIES if any(f in fam for fam in by_family.values())]
+    if len(families) < 2:
+        return []
+    lines = ["", "Family-balanced mean ACC (each family the mean of its sets; "
+             "\"without F\": the mean of the other families):", "",
+             "| embedding | method | " + " | ".join(families) + " | balanced | "
+             + " | ".join(f"without {f}" for f in families) + " |",
+             "|---" * (3 + 2 * len(families)) + "|"]
+    for (embedding, method), fam in sorted(by_family.items()):
+        if set(fam) != set(families):
+            continue  # a method not run on every family has no balanced mean
+        means = {f: sum(fam[f]) / len(fam[f]) for f in families}
+        balanced = sum(means.values()) / len(means)
+        without = [(sum(means.values()) - means[f]) / (len(means) - 1) for f in families]
+        lines.append(f"| {embedding} | {method} | "
+                     + " | ".join(f"{means[f]:.1f}" for f in families)
+                     + f" | {balanced:.1f} | " + " | ".join(f"{w:.1f}" for w in without) + " |")
+    return lines
 
 
 def main(argv=None) -> int:

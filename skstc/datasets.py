@@ -169,6 +169,17 @@ DATASETS: dict[str, _Spec] = {
     ),
 }
 
+#: The families of short texts the benchmarks balance over (a default is chosen on the
+#: mean over families, so that no family counts more for having more sets in it).
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "keyword topics": ("stackoverflow", "biomedical"),
+    "snippets and news": ("searchsnippets", "agnews", "googlenews-TS", "googlenews-T",
+                          "googlenews-S"),
+    "tweets": ("tweet",),
+    "intents": ("clinc150", "hwu64", "snips"),
+    "site titles": ("stackexchange",),
+}
+
 #: Public source of each data set (what ``download_if_missing`` fetches).
 SOURCES: dict[str, tuple[str, ...]] = {name: spec.urls for name, spec in DATASETS.items()}
 

@@ -51,6 +51,21 @@ def test_run_smoke(needs_data, tmp_path, capsys):
     assert capsys.readouterr().out.strip() == report.strip()
 
 
+def test_family_table_balances_families_and_leaves_each_out():
+    run = _load("run")
+    rows = [("stackoverflow", 0.8), ("biomedical", 0.4), ("tweet", 0.9), ("clinc150", 0.7),
+            ("hwu64", 0.5), ("snips", 0.9)]
+    records = [{"dataset": d, "embedding": "minilm", "method": "k-means", "split": "all",
+                "seed": seed, "ACC": acc + 0.01 * seed} for d, acc in rows for seed in (0, 1)]
+    lines = run.family_table(records)
+    head = next(line for line in lines if line.startswith("| embedding"))
+    assert head.split(" | ")[2:5] == ["keyword topics", "tweets", "intents"]
+    cells = [c.strip() for c in lines[-1].strip("|").split("|")]
+    # keyword topics 60.5, tweets 90.5, intents 70.5: balanced 73.8; without each
+    assert cells[2:] == ["60.5", "90.5", "70.5", "73.8", "80.5", "65.5", "75.5"]
+    assert run.family_table(records[:4]) == []  # one family: no balanced mean
+
+
 @pytest.mark.slow
 def test_stc_beats_kmeans_on_stackoverflow_tfidf(needs_data):
     """Issue acceptance: TF-IDF(sublinear)+SVD(100)+L2 on StackOverflow, defaults, seed 0."""
