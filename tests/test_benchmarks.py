@@ -51,6 +51,15 @@ def test_run_smoke(needs_data, tmp_path, capsys):
     assert capsys.readouterr().out.strip() == report.strip()
 
 
+def test_terms_smoke(needs_data, capsys):
+    terms = _load("terms")
+    assert terms.main(["--datasets", "tweet", "snips"]) == 0
+    out = capsys.readouterr().out
+    assert "| snips (7) |" in out and "| tweet (89) |" in out
+    assert terms.shared_share([["a", "b"], ["a", "c"], ["d", "e"]]) == 2 / 6  # "a" twice
+    assert terms.shared_share([["a"], ["b"]]) == 0.0
+
+
 def test_family_table_balances_families_and_leaves_each_out():
     run = _load("run")
     rows = [("stackoverflow", 0.8), ("biomedical", 0.4), ("tweet", 0.9), ("clinc150", 0.7),

