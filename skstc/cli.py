@@ -222,7 +222,10 @@ def _cmd_cluster(args) -> int:
         args.n_clusters = _chosen_n_clusters(args, X)
     stc = STCClustering(args.n_clusters, random_state=args.seed, **_stc_params(args))
     labels = stc.fit_predict(X)
-    conf = stc.predict_proba(X).max(axis=1)
+    proba = stc.predict_proba(X)
+    if args.merge_to is not None:
+        labels, proba = _merged(args, stc, labels, proba)
+    conf = proba.max(axis=1)
     terms = top_terms(texts, labels, args.top_terms, n_clusters=args.n_clusters)
     names = cluster_names(terms)
     with _atomic_open(out, encoding="utf-8", newline="") as f:
@@ -233,7 +236,7 @@ def _cmd_cluster(args) -> int:
     _say(args, f"wrote {out}")
     if report is not None:
         content = render_report(report.suffix, texts, labels, conf, estimator=stc, X=X,
-                                terms=terms)
+                                terms=terms, n_clusters=args.n_clusters)
         with _atomic_open(report, "wb") as f:
             f.write(content)
         _say(args, f"wrote {report}")
@@ -246,6 +249,23 @@ def _cmd_cluster(args) -> int:
     return 0
 
 
+def _merged(args, stc, labels: np.ndarray, proba: np.ndarray):
+    """``--merge-to K``: the labels and soft assignments with the fitted clusters joined,
+    closest first (:func:`~skstc.merging.merge_clusters`), without refitting."""
+    from .merging import merge_clusters
+
+    if not 1 <= args.merge_to <= args.n_clusters:
+        raise CLIError(f"--merge-to {args.merge_to}: from 1 to the {args.n_clusters} clusters")
+    mapping = merge_clusters(stc, args.merge_to)
+    joined = [np.flatnonzero(mapping == j) for j in range(args.merge_to)]
+    _say(args, f"merged {args.n_clusters} clusters into {args.merge_to}: " + ", ".join(
+        "+".join(map(str, g)) for g in joined if len(g) > 1))
+    args.n_clusters = args.merge_to
+    merged = np.zeros((proba.shape[0], args.merge_to), dtype=proba.dtype)
+    np.add.at(merged.T, mapping, proba.T)  # Q of a merged cluster: the sum of its parts
+    return mapping[labels], merged
+
+
 def _next_steps(args, out: Path, report: Path | None) -> str:
     """What a person can do after a clustering."""
     steps = [f"the labels are in {out}"]
@@ -253,7 +273,8 @@ def _next_steps(args, out: Path, report: Path | None) -> str:
         steps.append(f"open {report} to read the clusters")
     else:
         steps.append("--report report.html writes a page to read them")
-    steps.append(f"another number of clusters: --n-clusters K (now {args.n_clusters})")
+    steps.append(f"another number of clusters: --n-clusters K (now {args.n_clusters}), or "
+                 "--merge-to K to join the closest ones without refitting")
     return "next: " + "; ".join(steps) + "."
 
 
@@ -334,6 +355,9 @@ def _parser() -> argparse.ArgumentParser:
     cl.add_argument("--report", default=None, metavar="FILE",
                     help="also write a report: " + "; ".join(
                         f"{suffix} ({what})" for suffix, what in REPORT_FORMATS.items()))
+    cl.add_argument("--merge-to", dest="merge_to", type=int, default=None, metavar="K",
+                    help="join the closest clusters after the fit until K are left "
+                         "(skstc.merging; no refit)")
     cl.add_argument("--top-terms", dest="top_terms", type=int, default=8)
     _add_common(cl, embedding=None)
     cl.set_defaults(func=_cmd_cluster)

@@ -165,7 +165,7 @@ def representative_texts(
     return out
 
 
-def report_figure(estimator, X, labels=None):
+def report_figure(estimator, X, labels=None, n_clusters: int | None = None):
     """A 2-D map of the clusters (PCA of the latent codes) beside the cluster sizes.
 
     Parameters
@@ -176,6 +176,9 @@ def report_figure(estimator, X, labels=None):
         The clustered data (at most 3,000 random points are drawn on the map).
     labels : array-like of shape (n_samples,), default=None
         Clusters; ``estimator.predict(X)`` when None.
+    n_clusters : int, default=None
+        Number of clusters of ``labels`` (after a merge, say); ``estimator.n_clusters``
+        when None.
 
     Returns
     -------
@@ -185,7 +188,7 @@ def report_figure(estimator, X, labels=None):
 
     check_is_fitted(estimator)
     labels = estimator.predict(X) if labels is None else np.asarray(labels)
-    sizes = np.bincount(labels, minlength=estimator.n_clusters)
+    sizes = np.bincount(labels, minlength=n_clusters or estimator.n_clusters)
     plt = _pyplot()
     fig, (ax_map, ax_sizes) = plt.subplots(
         1, 2, figsize=(11, 4.8), layout="constrained", width_ratios=(1.2, 1)
@@ -280,7 +283,7 @@ def report_html(
         f"<p>{len(texts)} texts in {len(sizes)} clusters.</p>",
     ]
     if estimator is not None and X is not None:
-        parts.append(_map_html(estimator, X, labels))
+        parts.append(_map_html(estimator, X, labels, len(sizes)))
     for j in np.argsort(-sizes, kind="stable"):
         parts.append(f'<section id="cluster-{j}">')
         parts.append(
@@ -304,10 +307,10 @@ def _figure_png(fig, dpi: int) -> bytes:
     return buf.getvalue()
 
 
-def _map_html(estimator, X, labels) -> str:
+def _map_html(estimator, X, labels, n_clusters: int) -> str:
     """The map of :func:`report_figure` as an inline image (a note without matplotlib)."""
     try:
-        fig = report_figure(estimator, X, labels)
+        fig = report_figure(estimator, X, labels, n_clusters)
     except ImportError:
         return "<p>(Install matplotlib for a map of the clusters.)</p>"
     png = base64.b64encode(_figure_png(fig, dpi=110)).decode("ascii")
@@ -315,7 +318,8 @@ def _map_html(estimator, X, labels) -> str:
 
 
 def render_report(
-    suffix: str, texts: list[str], labels, confidence, *, estimator, X, terms=None
+    suffix: str, texts: list[str], labels, confidence, *, estimator, X, terms=None,
+    n_clusters: int | None = None,
 ) -> bytes:
     """The report of a clustering as the bytes of a file in the format ``suffix`` names.
 
@@ -332,6 +336,8 @@ def render_report(
         The fitted estimator.
     X : array-like of shape (n_texts, n_features)
         The embeddings of ``texts``.
+    n_clusters : int, default=None
+        Number of clusters of ``labels``; ``estimator.n_clusters`` when None.
 
     Returns
     -------
@@ -340,8 +346,9 @@ def render_report(
     suffix = suffix.lower()
     if suffix not in REPORT_FORMATS:
         raise ValueError(f"a report is written as {', '.join(REPORT_FORMATS)}, not {suffix!r}")
+    n_clusters = n_clusters or estimator.n_clusters
     if suffix == ".png":
-        return _figure_png(report_figure(estimator, X, labels), dpi=120)
-    title = f"{len(texts)} texts in {estimator.n_clusters} clusters"
+        return _figure_png(report_figure(estimator, X, labels, n_clusters), dpi=120)
+    title = f"{len(texts)} texts in {n_clusters} clusters"
     return report_html(texts, labels, confidence, estimator=estimator, X=X, terms=terms,
-                       title=title).encode("utf-8")
+                       title=title, n_clusters=n_clusters).encode("utf-8")

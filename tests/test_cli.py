@@ -72,6 +72,22 @@ def test_cluster_with_no_option_but_the_output(tmp_path, capsys):
     assert len(list(csv.DictReader(out.open()))) == 180
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 6 for 3 topics
+def test_cluster_merge_to_joins_the_closest_clusters(texts_file, tmp_path, capsys):
+    out = tmp_path / "labels.csv"
+    argv = ["cluster", str(texts_file), "--n-clusters", "6", "-o", str(out), "--no-cache",
+            *FAST, "--report", str(tmp_path / "r.html")]
+    assert main([*argv, "--merge-to", "3"]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert {r["cluster"] for r in rows} == {"0", "1", "2"}
+    assert all(0 < float(r["confidence"]) <= 1 for r in rows)
+    err = capsys.readouterr().err
+    assert "merged 6 clusters into 3: " in err and "now 3" in err
+    assert "90 texts in 3 clusters" in (tmp_path / "r.html").read_text()
+    assert main([*argv, "--merge-to", "7"]) == 2
+    assert "--merge-to 7: from 1 to the 6 clusters" in capsys.readouterr().err
+
+
 def test_cluster_csv_column_and_cache(tmp_path, capsys):
     texts, _ = topic_corpus(n_per_topic=20)
     src = tmp_path / "in.csv"
