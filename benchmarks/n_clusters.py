@@ -38,7 +38,6 @@ import argparse
 import shlex
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -216,11 +215,9 @@ def main(argv=None) -> int:
                         help="compare criteria for k on one pretrained model (no STC fits)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
-    report = run_criteria(args) if args.criteria else run(args)
-    if args.out:
-        Path(args.out).write_text(report, encoding="utf-8")
-    print(report)
-    return 0
+    from skstc.evaluation import publish
+
+    return publish(run_criteria(args) if args.criteria else run(args), args.out)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ from skstc.evaluation import (
     METHODS,
     add_benchmark_arguments,
     parse_params,
+    publish,
     report_preamble,
     warm_up,
 )
@@ -235,10 +236,7 @@ def main(argv=None) -> int:
             with open(args.jsonl, "a", encoding="utf-8") as f:
                 f.writelines(json.dumps(record, default=float) + "\n" for record in records)
     text = report(records, meta)
-    if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
-    print(text)
-    return 0
+    return publish(text, args.out)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skstc.evaluation import load_embedded, report_preamble
+from skstc.evaluation import load_embedded, publish, report_preamble
 
 
 def matmul_gflops(n: int = 2048, repeats: int = 10, dtype: str = "float32") -> float:
@@ -277,10 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args.argv = argv
     report = run(args)
-    if args.out:
-        Path(args.out).write_text(report)
-    print(report)
-    return 0
+    return publish(report, args.out)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ import argparse
 import shlex
 import sys
 from collections import Counter
-from pathlib import Path
 
 WEIGHTINGS = ("summed-tf-idf", "c-tf-idf")
 
@@ -32,7 +31,7 @@ def shared_share(terms: list[list[str]], fraction: float = 0.10) -> float:
 
 def main(argv=None) -> int:
     from skstc.datasets import DATASETS, load_dataset
-    from skstc.evaluation import report_preamble
+    from skstc.evaluation import publish, report_preamble
     from skstc.report import top_terms
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -55,10 +54,7 @@ def main(argv=None) -> int:
         "| data set (classes) | " + " | ".join(f"{w}: % shared" for w in WEIGHTINGS) + " |",
         "|---|---|---|",
         *lines, ""])
-    if args.out:
-        Path(args.out).write_text(report, encoding="utf-8")
-    print(report)
-    return 0
+    return publish(report, args.out)
 
 
 if __name__ == "__main__":

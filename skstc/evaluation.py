@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -37,6 +38,7 @@ __all__ = [
     "native_bfloat16",
     "make_method",
     "parse_params",
+    "publish",
     "report_preamble",
     "summarize",
     "warm_up",
@@ -92,6 +94,15 @@ def add_benchmark_arguments(parser, *, datasets: Sequence[str], embeddings: Sequ
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="an STCClustering parameter or setting, e.g. max_iter=500, "
                              "pretrain.tsne_weight=0, init=diffused_input (repeatable)")
+
+
+def publish(report: str, out: str | None = None) -> int:
+    """Print a benchmark's Markdown ``report`` and write it to ``out`` when given (with a
+    final newline); the exit status 0 of a script's ``main``."""
+    if out:
+        Path(out).write_text(report.rstrip("\n") + "\n", encoding="utf-8")
+    print(report)
+    return 0
 
 
 def _literal(text: str):
