@@ -26,6 +26,15 @@ partition on the kNN graph (about 10 minutes)::
 
     python benchmarks/n_clusters.py --criteria --out criteria.md
 
+With ``--range``, no STC fit and no peer: the k that ``select_n_clusters`` recommends,
+the range of candidates within the measured noise of the best score, whether the true k
+lies in it, and the smallest candidate of the range (about 15 minutes on the twelve
+sets)::
+
+    python benchmarks/n_clusters.py --range --datasets stackoverflow searchsnippets \
+        biomedical tweet googlenews-TS googlenews-T googlenews-S agnews clinc150 hwu64 \
+        snips stackexchange --out range.md
+
 Smoke run (seconds)::
 
     python benchmarks/n_clusters.py --datasets tweet --embedding tfidf --subsample 400 \\
@@ -201,6 +210,36 @@ def run_criteria(args) -> str:
     ])
 
 
+def run_range(args) -> str:
+    from skstc import STCClustering, select_n_clusters
+    from skstc.embeddings import default_cache_dir
+    from skstc.evaluation import load_embedded, report_preamble
+
+    params = _stc_params(args)
+    lines, tally = [], {"factor": 0, "inside": 0, "smallest": 0}
+    for dataset in args.datasets:
+        X, y = load_embedded(dataset, args.embedding, cache_dir=default_cache_dir(),
+                             subsample=args.subsample)
+        true_k = int(np.unique(y).size)
+        sel = select_n_clusters(X, estimator=STCClustering(**params), random_state=args.seed)
+        (lo, hi), k = sel.range, sel.n_clusters
+        inside = lo <= true_k <= hi
+        tally["factor"] += max(k, true_k) / min(k, true_k) <= 1.5
+        tally["smallest"] += max(lo, true_k) / min(lo, true_k) <= 1.5
+        tally["inside"] += inside
+        print(f"{dataset}: true {true_k}, k {k}, range {lo}-{hi}", file=sys.stderr, flush=True)
+        lines.append(f"| {dataset} | {true_k} | {k} | {lo}–{hi} | {'yes' if inside else 'no'} "
+                     f"| {lo} |")
+    n = len(lines)
+    return "\n".join([
+        *report_preamble("## The range of k the data support", "python " + shlex.join(sys.argv)),
+        _settings_line(args, params), "",
+        "| data set | true k | recommended k | range within noise | true k inside | smallest "
+        "in range |", "|---|---|---|---|---|---|", *lines,
+        f"| within a factor 1.5 / inside | | {tally['factor']} of {n} | | {tally['inside']} of "
+        f"{n} | {tally['smallest']} of {n} |", ""])
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs="+", default=DEFAULT_SETS)
@@ -213,11 +252,14 @@ def main(argv=None) -> int:
                         help="skip the UMAP + HDBSCAN peer (needs umap-learn)")
     parser.add_argument("--criteria", action="store_true",
                         help="compare criteria for k on one pretrained model (no STC fits)")
+    parser.add_argument("--range", action="store_true",
+                        help="the recommended k and the range within noise (no STC fits)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     from skstc.evaluation import publish
 
-    return publish(run_criteria(args) if args.criteria else run(args), args.out)
+    mode = run_criteria if args.criteria else run_range if args.range else run
+    return publish(mode(args), args.out)
 
 
 if __name__ == "__main__":

@@ -176,6 +176,7 @@ def _chosen_n_clusters(args, X: np.ndarray) -> int:
     curve = ", ".join(f"{k}: {v:.3f}" for k, v in zip(selection.candidates, selection.scores))
     print(f"n_clusters={selection.n_clusters} chosen by the silhouette of each candidate "
           f"({curve})")
+    print(selection.summary())
     return selection.n_clusters
 
 

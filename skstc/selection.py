@@ -37,6 +37,9 @@ DEFAULT_CANDIDATES = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 
 #: curve is flat near its top, and 3,000 rows left differences there to chance.
 SELECTION_MAX_SAMPLES = 10_000
 
+#: Folds of the scored rows over which the noise of the curve is measured.
+NOISE_FOLDS = 5
+
 
 @dataclass
 class NClustersSelection:
@@ -51,6 +54,11 @@ class NClustersSelection:
     scores : ndarray of shape (n_candidates,)
         Silhouette, in the scaled input, of STC's initial clustering with each number of
         clusters (higher is better, at most 1).
+    within_noise : ndarray of bool, shape (n_candidates,)
+        The candidates whose score is within the noise of the best's: the scored rows are
+        split into 5 folds, each scored on its own, and a candidate is within noise when
+        its mean deficit to the best over the folds is less than twice the standard error
+        of that deficit (a paired comparison on the same rows).
     times : dict
         Seconds spent pretraining once (``"pretrain"``, the graph included) and scoring
         all candidates (``"candidates"``).
@@ -59,7 +67,23 @@ class NClustersSelection:
     n_clusters: int
     candidates: np.ndarray
     scores: np.ndarray
+    within_noise: np.ndarray | None = None
     times: dict = field(default_factory=dict)
+
+    @property
+    def range(self) -> tuple[int, int]:
+        """The smallest and the largest candidate within the noise of the best."""
+        supported = self.candidates[self.within_noise]
+        return int(supported.min()), int(supported.max())
+
+    def summary(self) -> str:
+        """One line: the recommendation and the range the data support."""
+        lo, hi = self.range
+        if lo == hi:
+            return f"{self.n_clusters} clusters, clearly ahead of the other candidates"
+        smallest = "" if lo == self.n_clusters else f"; {lo} is the smallest of them"
+        return (f"{self.n_clusters} clusters score best; the data support {lo} to {hi} "
+                f"(within the noise of the best){smallest}")
 
     def to_frame(self):
         """The curve as a pandas DataFrame (``n_clusters``, ``silhouette``,
@@ -67,6 +91,7 @@ class NClustersSelection:
         import pandas as pd
 
         return pd.DataFrame({"n_clusters": self.candidates, "silhouette": self.scores,
+                             "within_noise": self.within_noise,
                              "recommended": self.candidates == self.n_clusters})
 
     def plot(self, ax=None):
@@ -79,6 +104,8 @@ class NClustersSelection:
         if ax is None:
             _, ax = plt.subplots(figsize=(5, 3), layout="constrained")
         ax.plot(self.candidates, self.scores, marker="o", color="0.3")
+        lo, hi = self.range
+        ax.axvspan(lo, hi, color="C0", alpha=0.12, lw=0, label=f"within noise: {lo}–{hi}")
         best = self.scores[self.candidates == self.n_clusters][0]
         ax.plot([self.n_clusters], [best], marker="o", color="C3", ls="none",
                 label=f"recommended: {self.n_clusters}")
@@ -180,8 +207,10 @@ def select_n_clusters(
     Returns
     -------
     selection : NClustersSelection
-        ``n_clusters`` (the recommendation), ``candidates``, ``scores``, ``times``;
-        ``to_frame()`` and ``plot()`` show the curve.
+        ``n_clusters`` (the recommendation), ``candidates``, ``scores``,
+        ``within_noise`` and ``range`` (the candidates the data support as well, within
+        the measured noise of the curve), ``times``; ``summary()``, ``to_frame()`` and
+        ``plot()`` show them.
 
     Examples
     --------
@@ -200,12 +229,26 @@ def select_n_clusters(
     t0 = time.perf_counter()
     sub = fixed_rows(len(partitions.Z), SELECTION_MAX_SAMPLES)
     scores = silhouettes(partitions.X[sub], [compact(lab[sub]) for lab in partitions.labels])
+    best = int(np.argmax(scores))
+    within = _within_noise(partitions, sub, best)
     times = dict(partitions.times)
     times["candidates"] += time.perf_counter() - t0
     return NClustersSelection(
-        n_clusters=int(partitions.candidates[np.argmax(scores)]),
-        candidates=partitions.candidates, scores=scores, times=times,
+        n_clusters=int(partitions.candidates[best]), candidates=partitions.candidates,
+        scores=scores, within_noise=within, times=times,
     )
+
+
+def _within_noise(partitions: Partitions, sub: np.ndarray, best: int) -> np.ndarray:
+    """Which candidates score within the noise of candidate ``best``: the silhouettes on
+    each of :data:`NOISE_FOLDS` folds of the rows ``sub`` (a fixed random split), and a
+    paired comparison with the best's on the same fold."""
+    folds = np.array_split(np.random.RandomState(1).permutation(sub), NOISE_FOLDS)
+    per_fold = np.array([silhouettes(partitions.X[f], [compact(lab[f]) for lab in
+                                                      partitions.labels]) for f in folds])
+    deficit = per_fold[:, [best]] - per_fold  # (folds, candidates), 0 for the best
+    noise = 2 * deficit.std(axis=0, ddof=1) / np.sqrt(len(folds))
+    return deficit.mean(axis=0) <= noise
 
 
 @dataclass

@@ -246,6 +246,15 @@ def test_n_clusters_smoke(needs_data, capsys):
 
 
 @pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # 300 rows
+def test_n_clusters_range_smoke(needs_data, capsys):
+    out, cells = _n_clusters_on_300_tweets(capsys, "--range")
+    true_k, k, (lo, hi) = int(cells[1]), int(cells[2]), map(int, cells[3].split("–"))
+    assert 2 <= lo <= k <= hi <= 30  # candidates up to 300 / 10
+    assert cells[4] == ("yes" if lo <= true_k <= hi else "no") and int(cells[5]) == lo
+    assert "| within a factor 1.5 / inside |" in out
+
+
+@pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # 300 rows
 def test_n_clusters_criteria_smoke(needs_data, capsys):
     out, cells = _n_clusters_on_300_tweets(capsys, "--criteria")
     head = next(line for line in out.splitlines() if line.startswith("| data set |"))

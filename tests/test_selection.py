@@ -93,11 +93,12 @@ def test_to_frame_and_plot(mixture):
     X, _ = mixture
     selection = select_n_clusters(X, [2, 6, 10], estimator=_small(), random_state=0)
     frame = selection.to_frame()
-    assert frame.columns.tolist() == ["n_clusters", "silhouette", "recommended"]
+    assert frame.columns.tolist() == ["n_clusters", "silhouette", "within_noise", "recommended"]
     assert frame["recommended"].sum() == 1
     ax = selection.plot()
     assert ax.get_xlabel() == "number of clusters"
-    assert "recommended: 6" in ax.get_legend().get_texts()[0].get_text()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "recommended: 6" in legend and any(t.startswith("within noise: ") for t in legend)
 
 
 def test_silhouettes_match_scikit_learn_block_by_block():
@@ -115,3 +116,22 @@ def test_silhouettes_of_degenerate_labelings_are_minus_one():
     X = torch.randn(5, 3)
     same, distinct = torch.zeros(5, dtype=torch.long), torch.arange(5)
     np.testing.assert_array_equal(silhouettes(X, [same, distinct]), [-1.0, -1.0])
+
+
+def test_range_within_noise_is_measured_on_folds_of_the_scored_rows():
+    small = STCClustering(n_components=5, network={"hidden_dims": (32,)},
+                          pretrain={"epochs": 10})
+    # five separate blobs: one candidate is clearly best
+    X, _ = make_blobs(n_samples=400, centers=5, n_features=10, random_state=0)
+    sel = select_n_clusters(X, [2, 3, 4, 5, 6, 8], estimator=small, random_state=0)
+    assert sel.range == (5, 5) and sel.within_noise.sum() == 1
+    assert sel.summary() == "5 clusters, clearly ahead of the other candidates"
+    # no structure at all: the scores of several candidates are within the noise
+    noise = np.random.RandomState(0).uniform(size=(400, 10))
+    flat = select_n_clusters(noise, [2, 3, 4, 5, 6, 8], estimator=small, random_state=0)
+    lo, hi = flat.range
+    assert flat.within_noise[list(flat.candidates).index(flat.n_clusters)]
+    assert lo <= flat.n_clusters <= hi and flat.within_noise.sum() >= 2
+    assert f"the data support {lo} to {hi}" in flat.summary()
+    frame = flat.to_frame()
+    assert list(frame.columns) == ["n_clusters", "silhouette", "within_noise", "recommended"]
