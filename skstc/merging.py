@@ -52,21 +52,23 @@ def cluster_hierarchy(estimator) -> np.ndarray:
     centers = np.asarray(estimator.cluster_centers_, dtype=np.float64)
     k = centers.shape[0]
     sizes = np.maximum(np.bincount(estimator.labels_, minlength=k), 1).astype(np.float64)
-    nodes = {i: (centers[i], sizes[i]) for i in range(k)}
+    ids = list(range(k))  # the tree's nodes still to join, in the order they came
     rows = []
     for new in range(k, 2 * k - 1):
-        ids = list(nodes)
-        best = None
-        for a_pos, a in enumerate(ids):  # the join with the least Ward cost
-            for b in ids[a_pos + 1:]:
-                (ca, na), (cb, nb) = nodes[a], nodes[b]
-                cost = na * nb / (na + nb) * float(((ca - cb) ** 2).sum())
-                if best is None or cost < best[0]:
-                    best = (cost, a, b)
-        cost, a, b = best
-        (ca, na), (cb, nb) = nodes.pop(a), nodes.pop(b)
-        nodes[new] = ((na * ca + nb * cb) / (na + nb), na + nb)
-        rows.append([a, b, np.sqrt(2 * cost), na + nb])
+        # Ward cost of every join: n_a n_b / (n_a + n_b) |c_a - c_b|², the least first
+        # (the first in node order among equal costs)
+        cost = (sizes[:, None] * sizes[None] / (sizes[:, None] + sizes[None])
+                * ((centers[:, None] - centers[None]) ** 2).sum(-1))
+        cost[np.tril_indices(len(ids))] = np.inf
+        i, j = np.unravel_index(np.argmin(cost), cost.shape)
+        na, nb = sizes[i], sizes[j]
+        merged = (na * centers[i] + nb * centers[j]) / (na + nb)
+        rows.append([ids[i], ids[j], np.sqrt(2 * cost[i, j]), na + nb])
+        keep = np.ones(len(ids), dtype=bool)
+        keep[[i, j]] = False
+        centers = np.vstack([centers[keep], merged])
+        sizes = np.append(sizes[keep], na + nb)
+        ids = [node for node, kept in zip(ids, keep) if kept] + [new]
     return np.array(rows, dtype=np.float64).reshape(-1, 4)
 
 
