@@ -32,7 +32,7 @@ from ._scaling import map_scaled
 from ._training import encode, log_q_of_inputs, self_train
 from .callbacks import Callback, PrintLog, ProgressBar
 from .inits import umap_class, umap_input
-from .stages import Prepared, prepare
+from .stages import Prepared, _prepare_validated
 
 #: Self-training steps per cluster of ``max_iter="auto"`` (before rounding up to refreshes).
 STEPS_PER_CLUSTER = 10
@@ -263,6 +263,10 @@ default="auto"
         own = [copy.deepcopy(cb) for cb in self.callbacks or ()]
         return own + [ProgressBar()] * (self.verbose >= 1) + [PrintLog()] * (self.verbose >= 2)
 
+    def _n_train(self, n_samples: int) -> int:
+        """How many rows the training phases see (``max_samples``)."""
+        return n_samples if self.max_samples is None else min(n_samples, self.max_samples)
+
     def _max_iter(self) -> int:
         """``max_iter`` with ``"auto"`` resolved: :data:`STEPS_PER_CLUSTER` steps per
         cluster, rounded up to a whole number of refreshes of P."""
@@ -331,7 +335,7 @@ default="auto"
             The fitted estimator.
         """
         X = self._validate(X, reset=True)
-        prep = prepare(self, X)  # validate, scale, subsample, kNN graph, pretrain
+        prep = _prepare_validated(self, X)  # subsample, scale, kNN graph, pretrain
         with prep.seeded():
             centers, start_labels = self._initial_centroids(prep)  # μ: k-means (init)
             state = self._self_train(prep, centers)  # refine by KL(P ‖ Q)
@@ -393,7 +397,6 @@ default="auto"
         fit leaves the estimator as it was); a warning if clusters ended empty."""
         prep.autoencoder.eval()
         self._offset, self._divisor = prep.offset, prep.divisor
-        self._alpha = prep.settings["network"]["alpha"]
         self.autoencoder_ = prep.autoencoder
         self.cluster_centers_ = state.centers.detach().cpu().numpy()
         self._centers = state.centers.detach()
@@ -421,7 +424,8 @@ default="auto"
     def _log_proba(self, Xt: torch.Tensor) -> torch.Tensor:
         device = self._inference_device()
         centers = self._centers.to(device)
-        return log_q_of_inputs(self.autoencoder_.encoder, centers, Xt, self._alpha, device)
+        alpha = self.settings_["network"]["alpha"]
+        return log_q_of_inputs(self.autoencoder_.encoder, centers, Xt, alpha, device)
 
     def _inference_device(self) -> torch.device:
         """Where the fitted encoder's weights are: inference never moves the fitted model

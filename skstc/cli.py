@@ -73,9 +73,6 @@ def _stc_params(args) -> dict:
         extra = parse_params(args.param)
     except ValueError as exc:
         raise CLIError(f"--param: {exc}") from None
-    for group in ("network", "pretrain", "self_train"):
-        if isinstance(extra.get(group), dict) and isinstance(params.get(group), dict):
-            extra[group] = {**params[group], **extra[group]}
     return {**params, **extra, "verbose": 0 if args.quiet else args.verbose}
 
 

@@ -162,12 +162,12 @@ def mean_codes(Z: np.ndarray, labels: np.ndarray, view: np.ndarray,
     return centers.astype(np.float32)
 
 
-def resolve(init, n_clusters: int, has_graph: bool):
+def resolve(init, n_clusters: int):
     """``init`` as a callable or an array: ``"kmeans"`` is :func:`codes`; ``"auto"`` is
-    :func:`graph_averaged_codes` from 50 clusters (``GRAPH_INIT_MIN_CLUSTERS``) with a
-    graph, else :func:`codes`."""
+    :func:`graph_averaged_codes` from 50 clusters (``GRAPH_INIT_MIN_CLUSTERS``; the codes
+    themselves where there is no graph), else :func:`codes`."""
     if isinstance(init, str):
-        if init == "auto" and has_graph and n_clusters >= GRAPH_INIT_MIN_CLUSTERS:
+        if init == "auto" and n_clusters >= GRAPH_INIT_MIN_CLUSTERS:
             return graph_averaged_codes
         return codes
     return init
@@ -187,7 +187,7 @@ def initial_centroids(
     docstring) is clustered by k-means with 10 restarts (``N_INIT``), on 100,000 rows
     (``KMEANS_MAX_SAMPLES``) drawn at random above that.
     """
-    init = resolve(init, n_clusters, neighbors is not None)
+    init = resolve(init, n_clusters)
     if not callable(init):
         return np.asarray(init, dtype=np.float32)
     view = init(Z, X, neighbors, random_state)

@@ -21,8 +21,7 @@ from sklearn.utils import check_array
 
 from ._guard import GUARD_MAX_SAMPLES, fixed_rows
 from ._stc import STCClustering
-from ._training import log_q_of_codes
-from .stages import prepare
+from .stages import _prepare_validated
 
 __all__ = ["DEFAULT_CANDIDATES", "GUARD_MAX_SAMPLES", "SELECTION_MAX_SAMPLES",
            "NClustersSelection", "Partitions", "candidate_partitions", "compact", "fixed_rows",
@@ -274,18 +273,15 @@ def candidate_partitions(X, candidates: Iterable[int] | None = None, *,
     est = clone(estimator) if estimator is not None else STCClustering()
     if random_state is not None:
         est.set_params(random_state=random_state)
+    est._validate_params()
     X = check_array(X, dtype=[np.float64, np.float32])
-    n_train = X.shape[0] if est.max_samples is None else min(X.shape[0], est.max_samples)
-    candidates = _checked_candidates(candidates, n_train)
+    candidates = _checked_candidates(candidates, est._n_train(X.shape[0]))
     est.set_params(n_clusters=int(candidates.max()))  # sizes the graph for the most clusters
     t0 = time.perf_counter()
-    prep = prepare(est, X)
+    prep = _prepare_validated(est, X)
     t1 = time.perf_counter()
-    Zt = torch.from_numpy(prep.Z)
-    alpha = prep.settings["network"]["alpha"]
     with prep.seeded():
-        labels = [log_q_of_codes(Zt, torch.from_numpy(prep.start(int(k))), alpha).argmax(1)
-                  for k in candidates]
+        labels = [torch.from_numpy(prep.labels_of(prep.start(int(k)))) for k in candidates]
     return Partitions(
         candidates=candidates, labels=labels, X=prep.Xt.cpu(), Z=prep.Z,
         neighbors=None if prep.neighbors is None else prep.neighbors.cpu(),

@@ -144,7 +144,14 @@ def prepare(estimator, X, callbacks: Sequence[Callback] | None = None) -> Prepar
     prepared : Prepared
     """
     estimator._validate_params()
-    X = check_array(X, dtype=[np.float64, np.float32])
+    return _prepare_validated(estimator, check_array(X, dtype=[np.float64, np.float32]),
+                             callbacks)
+
+
+def _prepare_validated(estimator, X: np.ndarray,
+                      callbacks: Sequence[Callback] | None = None) -> Prepared:
+    """:func:`prepare` for parameters and an ``X`` already validated (``fit`` validates
+    with scikit-learn's ``validate_data``): no second pass over ``X``."""
     estimator._check_params_vs_input(X)
     prep = _start(estimator, X, estimator._callbacks() if callbacks is None else callbacks)
     with prep.seeded():
@@ -156,7 +163,7 @@ def prepare(estimator, X, callbacks: Sequence[Callback] | None = None) -> Prepar
 def _start(est, X: np.ndarray, callbacks) -> Prepared:
     """Settings cut to the input, device, precision, seeds, the rows trained on (a random
     subsample above ``max_samples``) and their scaled copy."""
-    n_train = X.shape[0] if est.max_samples is None else min(X.shape[0], est.max_samples)
+    n_train = est._n_train(X.shape[0])
     settings = _sized_to(est, n_train)
     device = resolve_device(est.device)
     rng = check_random_state(est.random_state)
@@ -205,7 +212,7 @@ def _sized_to(est, n_samples: int) -> dict:
         warnings.warn(
             f"Parameters cut to the input ({n_samples} samples, batches of {batch}): "
             f"{', '.join(changes)}. See the user guide, 'Small inputs'.",
-            UserWarning, stacklevel=6)  # _sized_to, _start, prepare, fit, _fit_context
+            UserWarning, stacklevel=6)  # _sized_to, _start, _prepare_validated, fit, _fit_context
     settings["pretrain"] = {**pre, "perplexity": perplexity}
     return {**settings, "n_neighbors": n_neighbors}
 
