@@ -1,11 +1,14 @@
 """A report of a clustering of texts: sizes, top terms, representative texts and a map.
 
 :func:`top_terms` and :func:`representative_texts` summarise each cluster;
-:func:`report_html` puts them in one self-contained HTML page (with a 2-D map of the
-clusters when matplotlib is installed) and :func:`report_figure` draws the map and the
-cluster sizes as one matplotlib figure. :func:`render_report` gives either as the bytes of
-a file whose format its suffix names (``REPORT_FORMATS``); ``skstc cluster --report``
-writes them.
+:func:`report_html` puts them in one self-contained HTML page: an index of the clusters
+by size, a search box over their terms and texts, one section per cluster, and a map.
+The map is interactive with Plotly (:func:`report_map`: one trace per cluster, hover a
+point to read its text, click it to open its cluster) and a PNG with matplotlib only
+(:func:`report_figure`, the map and the cluster sizes as one figure); both come with the
+``plot`` extra. :func:`render_report` gives either page or figure as the bytes of a file
+whose format its suffix names (``REPORT_FORMATS``); ``skstc cluster --report`` writes
+them.
 """
 
 from __future__ import annotations
@@ -13,17 +16,18 @@ from __future__ import annotations
 import base64
 import html
 import io
+import textwrap
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["REPORT_FORMATS", "cluster_names", "render_report", "report_figure", "report_html",
-           "representative_texts", "top_terms"]
+           "report_map", "representative_texts", "top_terms"]
 
 #: File suffixes :func:`render_report` writes, and what each holds.
 REPORT_FORMATS = {
-    ".html": "sizes, top terms, representative texts, map",
-    ".htm": "sizes, top terms, representative texts, map",
+    ".html": "interactive: sizes, top terms, texts, search, map",
+    ".htm": "interactive: sizes, top terms, texts, search, map",
     ".png": "map and sizes",
 }
 
@@ -203,6 +207,156 @@ def report_figure(estimator, X, labels=None, n_clusters: int | None = None):
     return fig
 
 
+#: Texts listed under each cluster of the HTML page (all of them up to this many).
+MAX_LISTED = 100
+
+#: Points drawn on the map (a random sample above this many texts).
+MAP_MAX_POINTS = 5000
+
+_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+            "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39",
+            "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363")
+
+_STYLE = (
+    "body{font-family:sans-serif;max-width:64em;margin:2em auto;padding:0 1em}"
+    "section{border-top:1px solid #ccc;padding:.3em 0}h2{font-size:1.1em}"
+    ".terms{color:#235}li{margin:.15em 0}img{max-width:100%}"
+    "#index{border-collapse:collapse;font-size:.9em}#index td{padding:.1em .5em}"
+    ".bar{background:#8aa;height:.8em;display:inline-block}"
+    "#search{width:24em;font-size:1em;padding:.2em}section:target{background:#ffd}"
+)
+
+# the page's own behaviour: the search box filters the clusters (their terms and listed
+# texts) and dims the others on the map; clicking a point of the map opens its cluster
+_SCRIPT = """
+(function () {
+  var box = document.getElementById("search"), count = document.getElementById("found");
+  var sections = Array.prototype.slice.call(document.querySelectorAll("section.cluster"));
+  var map = document.getElementById("map");
+  function filter() {
+    var q = box.value.trim().toLowerCase(), shown = {}, n = 0;
+    sections.forEach(function (s) {
+      var hit = !q || s.textContent.toLowerCase().indexOf(q) >= 0;
+      s.hidden = !hit;
+      document.getElementById("row-" + s.dataset.cluster).hidden = !hit;
+      if (hit) { shown[s.dataset.cluster] = true; n += 1; }
+    });
+    count.textContent = q ? n + " of " + sections.length + " clusters" : "";
+    if (map && map.data && window.Plotly) {
+      Plotly.restyle(map, {opacity: map.data.map(function (t) {
+        return shown[t.meta] ? 0.85 : 0.06; })});
+    }
+  }
+  box.addEventListener("input", filter);
+  if (map && map.on) {
+    map.on("plotly_click", function (e) {
+      var j = e.points[0].data.meta, s = document.getElementById("cluster-" + j);
+      s.querySelector("details").open = true;
+      location.hash = "cluster-" + j;
+    });
+  }
+})();
+"""
+
+
+def _map_xy(Z: np.ndarray, random_state: int) -> np.ndarray:
+    """2-D coordinates of the codes ``Z`` that keep clusters apart: UMAP when umap-learn is
+    installed, else t-SNE (scikit-learn); the codes themselves below 4 rows."""
+    if Z.shape[1] <= 2 or len(Z) < 4:
+        return np.pad(Z[:, :2], ((0, 0), (0, max(0, 2 - Z.shape[1]))))
+    try:
+        from umap import UMAP
+    except ImportError:
+        from sklearn.manifold import TSNE
+
+        perplexity = min(30.0, (len(Z) - 1) / 3)
+        return TSNE(2, perplexity=perplexity, init="pca",
+                    random_state=random_state).fit_transform(Z)
+    return UMAP(n_neighbors=min(15, len(Z) - 1), min_dist=0.1, random_state=random_state,
+                n_jobs=1).fit_transform(Z)
+
+
+def _plotly():
+    try:
+        import plotly.graph_objects as go
+    except ImportError:
+        raise ImportError("the interactive map needs plotly: pip install 'skstc[plot]'"
+                          ) from None
+    return go
+
+
+def _hover(text: str, width: int = 80, max_chars: int = 400) -> str:
+    """A text as Plotly hover text: shortened, ``<``, ``>`` and ``&`` escaped (Plotly reads
+    a few HTML tags; the user's texts must show as written), wrapped with ``<br>``."""
+    text = text if len(text) <= max_chars else text[:max_chars - 1] + "…"
+    return "<br>".join(html.escape(line, quote=False)
+                       for line in textwrap.wrap(text, width) or [""])
+
+
+def report_map(estimator, X, texts: list[str], labels=None, *, names: list[str] | None = None,
+               n_clusters: int | None = None, max_points: int = MAP_MAX_POINTS,
+               random_state: int = 0):
+    """An interactive 2-D map of the latent codes: one Plotly trace per cluster.
+
+    The codes (``estimator.transform(X)``) of at most ``max_points`` texts drawn at random
+    are laid out by UMAP (t-SNE without umap-learn); hovering a point shows its text.
+    Needs plotly (``skstc[plot]``).
+
+    Parameters
+    ----------
+    estimator : STCClustering
+        A fitted estimator.
+    X : array-like of shape (n_texts, n_features)
+        The embeddings of ``texts``.
+    texts : list of str
+        The texts, shown on hover.
+    labels : array-like of shape (n_texts,), default=None
+        Clusters; ``estimator.predict(X)`` when None.
+    names : list of str, default=None
+        A name per cluster (e.g. :func:`cluster_names`), in the legend.
+    n_clusters : int, default=None
+        Number of clusters of ``labels``; ``estimator.n_clusters`` when None.
+    max_points : int, default=5000
+        Points drawn at most.
+    random_state : int, default=0
+        Seed of the sample and of the layout.
+
+    Returns
+    -------
+    fig : plotly.graph_objects.Figure
+        Trace ``j`` (its ``meta``) holds the points of cluster ``j``; clusters without
+        a drawn point have a trace without points.
+    """
+    go = _plotly()
+    check_is_fitted(estimator)
+    labels = estimator.predict(X) if labels is None else np.asarray(labels)
+    n_clusters = n_clusters or estimator.n_clusters
+    if len(texts) != len(labels):
+        raise ValueError(f"{len(texts)} texts for {len(labels)} labels")
+    idx = np.arange(len(labels))
+    if len(idx) > max_points:
+        idx = np.sort(np.random.RandomState(random_state).choice(len(idx), max_points,
+                                                                 replace=False))
+    xy = _map_xy(np.asarray(estimator.transform(np.asarray(X)[idx])), random_state)
+    names = names or [""] * n_clusters
+    fig = go.Figure()
+    for j in range(n_clusters):
+        mine = np.flatnonzero(labels[idx] == j)
+        fig.add_trace(go.Scattergl(
+            x=xy[mine, 0], y=xy[mine, 1], mode="markers", meta=j,
+            name=html.escape(f"{j} · {names[j]}"),
+            marker={"size": 5, "color": _PALETTE[j % len(_PALETTE)]}, opacity=0.85,
+            hovertext=[_hover(texts[i]) for i in idx[mine]],
+            hovertemplate="%{hovertext}<extra>%{fullData.name}</extra>"))
+    fig.update_layout(
+        title=f"map of the clusters ({len(idx)} of {len(labels)} texts; hover to read, "
+              "click to open the cluster)",
+        xaxis={"visible": False}, yaxis={"visible": False}, height=620,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"itemsizing": "constant"},
+        plot_bgcolor="white")
+    return fig
+
+
 def report_html(
     texts: list[str],
     labels,
@@ -215,13 +369,18 @@ def report_html(
     n_texts: int = 5,
     title: str = "Clusters",
     n_clusters: int | None = None,
+    map: str = "auto",
 ) -> str:
     """A self-contained HTML page describing a clustering of ``texts``.
 
-    One section per cluster, largest first: its size and share, its top terms
-    (:func:`top_terms`) and its most confident texts (:func:`representative_texts`).
-    With ``estimator`` and ``X`` and matplotlib installed, the page opens with
-    :func:`report_figure`, embedded as a PNG.
+    An index of the clusters by size (a bar each), a search box that keeps the clusters
+    whose terms or listed texts hold a word, and one section per cluster, largest first:
+    its size and share, its top terms (:func:`top_terms`), its most confident texts
+    (:func:`representative_texts`) and up to ``MAX_LISTED`` of its texts. With
+    ``estimator`` and ``X`` the page opens with a map: :func:`report_map` with plotly
+    (its JavaScript embedded: nothing is fetched when the page is viewed), else
+    :func:`report_figure` as a PNG with matplotlib. Every text is escaped: markup in the
+    texts shows as written.
 
     Parameters
     ----------
@@ -245,6 +404,9 @@ def report_html(
     n_clusters : int, default=None
         Number of clusters, empty ones included: ``estimator.n_clusters`` with an
         estimator, else ``len(terms)`` when given, else ``max(labels) + 1``.
+    map : {"auto", "interactive", "static", "none"}, default="auto"
+        The map: ``"auto"`` is interactive with plotly installed, else static with
+        matplotlib, else a note saying what to install.
 
     Returns
     -------
@@ -258,6 +420,8 @@ def report_html(
     >>> page.startswith("<!DOCTYPE html>") and "green apple" in page
     True
     """
+    if map not in ("auto", "interactive", "static", "none"):
+        raise ValueError(f"map must be 'auto', 'interactive', 'static' or 'none', got {map!r}")
     labels = np.asarray(labels)
     if n_clusters is None and estimator is not None:
         n_clusters = estimator.n_clusters
@@ -271,28 +435,42 @@ def report_html(
     examples = representative_texts(texts, labels, confidence, n_texts, n_clusters=n_clusters)
     names = cluster_names(terms)
     esc = html.escape
+    order = np.argsort(-sizes, kind="stable")
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{esc(title)}</title>",
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
-        "section{border-top:1px solid #ccc;padding:.3em 0}h2{font-size:1.1em}"
-        ".terms{color:#235}li{margin:.15em 0}img{max-width:100%}</style>",
+        f"<style>{_STYLE}</style>",
         "</head><body>",
         f"<h1>{esc(title)}</h1>",
         f"<p>{len(texts)} texts in {len(sizes)} clusters.</p>",
+        '<p><input id="search" type="search" placeholder="find a word in the clusters\' '
+        'terms and texts" aria-label="search"> <span id="found"></span></p>',
     ]
-    if estimator is not None and X is not None:
-        parts.append(_map_html(estimator, X, labels, len(sizes)))
-    for j in np.argsort(-sizes, kind="stable"):
-        parts.append(f'<section id="cluster-{j}">')
+    if estimator is not None and X is not None and map != "none":
+        parts.append(_map_html(estimator, X, texts, labels, names, len(sizes), map))
+    parts.append('<table id="index"><tr><th>cluster</th><th>texts</th><th></th></tr>')
+    largest = max(int(sizes.max()) if sizes.size else 1, 1)
+    for j in order:
+        parts.append(f'<tr id="row-{j}"><td><a href="#cluster-{j}">{j} · {esc(names[j])}'
+                     f'</a></td><td>{sizes[j]}</td><td><span class="bar" style="width:'
+                     f'{12 * sizes[j] / largest:.2f}em"></span></td></tr>')
+    parts.append("</table>")
+    for j in order:
+        members = np.flatnonzero(labels == j)[:MAX_LISTED]
+        parts.append(f'<section class="cluster" id="cluster-{j}" data-cluster="{j}">')
         parts.append(
             f"<h2>Cluster {j} · {esc(names[j])}: {sizes[j]} texts "
             f"({sizes[j] / max(len(texts), 1):.1%})</h2>"
         )
         parts.append(f'<p class="terms">{esc(" · ".join(terms[j])) or "(no terms)"}</p>')
         parts.append("<ul>" + "".join(f"<li>{esc(t)}</li>" for t in examples[j]) + "</ul>")
+        listed = "all" if sizes[j] <= MAX_LISTED else f"{MAX_LISTED} of the"
+        parts.append(f"<details><summary>{listed} {sizes[j]} texts</summary><ol>"
+                     + "".join(f"<li>{esc(texts[i])}</li>" for i in members)
+                     + "</ol></details>")
         parts.append("</section>")
+    parts.append(f"<script>{_SCRIPT}</script>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -307,12 +485,23 @@ def _figure_png(fig, dpi: int) -> bytes:
     return buf.getvalue()
 
 
-def _map_html(estimator, X, labels, n_clusters: int) -> str:
-    """The map of :func:`report_figure` as an inline image (a note without matplotlib)."""
+def _map_html(estimator, X, texts, labels, names, n_clusters: int, kind: str) -> str:
+    """The map of the page: :func:`report_map` (``kind`` "interactive", or "auto" with
+    plotly), else :func:`report_figure` as an inline PNG, else a note."""
+    if kind in ("auto", "interactive"):
+        try:
+            fig = report_map(estimator, X, texts, labels, names=names, n_clusters=n_clusters)
+        except ImportError:
+            if kind == "interactive":
+                raise
+        else:
+            return fig.to_html(full_html=False, include_plotlyjs=True, div_id="map",
+                               config={"displaylogo": False})
     try:
         fig = report_figure(estimator, X, labels, n_clusters)
     except ImportError:
-        return "<p>(Install matplotlib for a map of the clusters.)</p>"
+        return "<p>(Install plotly or matplotlib for a map of the clusters: "\
+               "pip install 'skstc[plot]'.)</p>"
     png = base64.b64encode(_figure_png(fig, dpi=110)).decode("ascii")
     return f'<img alt="map of the clusters" src="data:image/png;base64,{png}">'
 
