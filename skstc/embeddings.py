@@ -451,6 +451,10 @@ class TfidfSVDEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
     ----------
     n_components : int, default=100
         SVD components; fewer when the vocabulary is smaller (``n_terms - 1``).
+    stop_words : {"english"} or None, default=None
+        Words left out (scikit-learn's English list), as in ``TfidfVectorizer``.
+    min_df : int, default=1
+        Terms in fewer texts are left out; where that leaves no term, every term is kept.
     random_state : int, RandomState instance or None, default=None
         Seed of the randomized SVD.
 
@@ -472,11 +476,16 @@ class TfidfSVDEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
+        "stop_words": [StrOptions({"english"}), None],
+        "min_df": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, n_components: int = 100, *, random_state=None) -> None:
+    def __init__(self, n_components: int = 100, *, stop_words: str | None = None,
+                 min_df: int = 1, random_state=None) -> None:
         self.n_components = n_components
+        self.stop_words = stop_words
+        self.min_df = min_df
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -499,8 +508,15 @@ class TfidfSVDEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         texts = _check_texts(X)
-        self.vectorizer_ = TfidfVectorizer(sublinear_tf=True)
-        W = self.vectorizer_.fit_transform(texts)
+        self.vectorizer_ = TfidfVectorizer(sublinear_tf=True, stop_words=self.stop_words,
+                                           min_df=self.min_df)
+        try:
+            W = self.vectorizer_.fit_transform(texts)
+        except ValueError:
+            if self.stop_words is None and self.min_df == 1:
+                raise
+            self.vectorizer_ = TfidfVectorizer(sublinear_tf=True)  # no term left: every term
+            W = self.vectorizer_.fit_transform(texts)
         k = max(1, min(self.n_components, W.shape[1] - 1))
         self.svd_ = TruncatedSVD(k, random_state=self.random_state).fit(W)
         self.n_features_out_ = k
@@ -624,9 +640,12 @@ def default_cache_dir() -> str:
     return os.path.join(base, "skstc")
 
 
-def _embed(texts: list[str], embedding: str, seed: int, verbose: bool = False) -> np.ndarray:
-    transformer = make_embedding(embedding, random_state=seed, verbose=verbose)
-    return np.asarray(transformer.fit_transform(texts), dtype=np.float32)
+def _spec(embedding: str, seed: int) -> str:
+    """The full ``repr`` of the transformer of ``embedding`` (every parameter, set or not)."""
+    from sklearn import config_context
+
+    with config_context(print_changed_only=False):
+        return repr(make_embedding(embedding, random_state=seed))
 
 
 def embed_cached(
@@ -640,12 +659,16 @@ def embed_cached(
     """``make_embedding(embedding).fit_transform(texts)`` as float32, cached on disk.
 
     The cache (:class:`joblib.Memory` in ``cache_dir``; None disables it) is keyed by the
-    texts, the embedding name and the seed of its SVDs; ``verbose`` (a progress bar while
+    texts, the embedding name, the seed of its SVDs and every parameter of its
+    transformer (a changed setting computes it again); ``verbose`` (a progress bar while
     a sentence encoder runs) does not change the key.
     """
+    from ._embedcache import embed
+
+    spec = _spec(embedding, seed)
     if cache_dir is None:
-        return _embed(texts, embedding, seed, verbose)
+        return embed(texts, embedding, seed, spec, verbose)
     from joblib import Memory
 
-    cached = Memory(cache_dir, verbose=0).cache(_embed, ignore=["verbose"])
-    return cached(texts, embedding, seed, verbose)
+    cached = Memory(cache_dir, verbose=0).cache(embed, ignore=["verbose"])
+    return cached(texts, embedding, seed, spec, verbose)

