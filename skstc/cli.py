@@ -221,11 +221,14 @@ def _cmd_cluster(args) -> int:
     stc = STCClustering(args.n_clusters, random_state=args.seed, **_stc_params(args))
     labels = stc.fit_predict(X)
     proba = stc.predict_proba(X)
+    mapping = None
     if args.merge_to is not None:
-        labels, proba = _merged(args, stc, labels, proba)
+        labels, proba, mapping = _merged(args, stc, labels, proba)
     conf = proba.max(axis=1)
     terms = top_terms(texts, labels, args.top_terms, n_clusters=args.n_clusters)
     names = cluster_names(terms)
+    if args.save_model:
+        _save_model(args, texts, stc, names, mapping)
     with _atomic_open(out, encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["index", "cluster", "cluster_name", "confidence", "text"])
@@ -261,7 +264,82 @@ def _merged(args, stc, labels: np.ndarray, proba: np.ndarray):
     args.n_clusters = args.merge_to
     merged = np.zeros((proba.shape[0], args.merge_to), dtype=proba.dtype)
     np.add.at(merged.T, mapping, proba.T)  # Q of a merged cluster: the sum of its parts
-    return mapping[labels], merged
+    return mapping[labels], merged, mapping
+
+
+def _save_model(args, texts: list[str], stc, names: list[str], mapping) -> None:
+    """``--save-model FILE``: the embedding (fitted as it was for these texts) and the
+    fitted estimator as one pipeline, with the cluster names and any merge, for ``skstc
+    predict``."""
+    import joblib
+    from sklearn.pipeline import make_pipeline
+
+    from .embeddings import make_embedding
+
+    embedding = make_embedding(args.embedding, random_state=0).fit(texts)
+    saved = {"model": make_pipeline(embedding, stc), "names": names, "mapping": mapping,
+             "embedding": args.embedding}
+    with _atomic_open(Path(args.save_model), "wb") as f:
+        joblib.dump(saved, f)
+    _say(args, f"wrote {args.save_model} (skstc predict {args.save_model} SHARDS -o DIR)")
+
+
+def _cmd_predict(args) -> int:
+    """``skstc predict MODEL SHARDS... -o DIR``: label shard files with a saved model, one
+    Dask task per shard (in this process, on local workers, or on a scheduler)."""
+    import joblib
+
+    from .distributed import SHARD_SUFFIXES, label_shards
+
+    shards = []
+    for name in args.inputs:
+        path = Path(name)
+        if path.is_dir():
+            shards += sorted(p for p in path.iterdir() if p.suffix in SHARD_SUFFIXES)
+        elif path.is_file():
+            shards.append(path)
+        else:
+            raise CLIError(f"{path}: no such file or folder")
+    if not shards:
+        raise CLIError(f"no shard ({', '.join(SHARD_SUFFIXES)}) in {' '.join(args.inputs)}")
+    try:
+        saved = joblib.load(args.model)  # a pickle: load only model files you trust
+    except FileNotFoundError:
+        raise
+    except Exception:
+        saved = None
+    if not isinstance(saved, dict) or "model" not in saved:
+        raise CLIError(f"{args.model}: not a model written by skstc cluster --save-model")
+    t0 = time.perf_counter()
+    with _dask_client(args):
+        counts = label_shards(saved, shards, args.output, column=args.column,
+                              encoding=args.encoding)
+    seconds = time.perf_counter() - t0
+    total = sum(counts.values())
+    print(f"labelled {total} texts in {len(counts)} shards in {seconds:.1f}s "
+          f"({total / max(seconds, 1e-9):.0f} texts/s); wrote {args.output}/<shard>.csv")
+    return 0
+
+
+@contextlib.contextmanager
+def _dask_client(args):
+    """A Dask client on ``--scheduler``, or on ``--workers`` local processes (above 1);
+    else nothing (Dask's threads in this process)."""
+    if args.scheduler is None and args.workers <= 1:
+        yield None
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise CLIError("--scheduler and --workers need dask: pip install 'skstc[distributed]'"
+                       ) from None
+    if args.scheduler is not None:
+        with Client(args.scheduler) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=args.workers, threads_per_worker=1,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        yield client
 
 
 def _next_steps(args, out: Path, report: Path | None) -> str:
@@ -357,8 +435,25 @@ def _parser() -> argparse.ArgumentParser:
                     help="join the closest clusters after the fit until K are left "
                          "(skstc.merging; no refit)")
     cl.add_argument("--top-terms", dest="top_terms", type=int, default=8)
+    cl.add_argument("--save-model", dest="save_model", default=None, metavar="FILE",
+                    help="also save the fitted model, to label more texts with skstc predict")
     _add_common(cl, embedding=None)
     cl.set_defaults(func=_cmd_cluster)
+
+    pr = sub.add_parser("predict", help="label shards of texts with a saved model")
+    pr.add_argument("model", help="a file written by skstc cluster --save-model (a pickle: "
+                                  "load only files you trust)")
+    pr.add_argument("inputs", nargs="+", metavar="SHARDS",
+                    help="shard files or folders of them (.txt, .csv, .parquet)")
+    pr.add_argument("-o", "--output", required=True, help="folder for <shard>.csv files")
+    pr.add_argument("--column", default=None, help="column of the texts (CSV, Parquet)")
+    pr.add_argument("--encoding", default="utf-8", help="of .txt and .csv shards")
+    pr.add_argument("--workers", type=int, default=1,
+                    help="local worker processes (default: 1, in this process)")
+    pr.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="a Dask scheduler to run on, e.g. tcp://10.0.0.1:8786")
+    pr.add_argument("-q", "--quiet", action="store_true", help="print results only")
+    pr.set_defaults(func=_cmd_predict)
     return parser
 
 
@@ -383,19 +478,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     # the STCClustering options are validated by the estimator; these are the command's own
-    for name in ("runs", "top_terms"):
+    for name in ("runs", "top_terms", "workers"):
         value = getattr(args, name, None)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be positive, got {value}")
     # progress bars only where a person watches: not with --quiet, not into a file or pipe
     bars_off = args.quiet or not sys.stderr.isatty()
     try:
-        # every command sets the estimator's options: checked before any data is read
-        try:
-            stc = _STC(**_stc_params(args))
-        except TypeError as exc:  # an unknown --param name
-            raise CLIError(f"--param: {exc}".replace("STCClustering.__init__() ", "")) from None
-        stc._validate_params()
+        # the estimator's options, where a command has them: checked before any data is read
+        if hasattr(args, "param"):
+            try:
+                stc = _STC(**_stc_params(args))
+            except TypeError as exc:  # an unknown --param name
+                raise CLIError(f"--param: {exc}".replace("STCClustering.__init__() ", "")
+                               ) from None
+            stc._validate_params()
         with _env("TQDM_DISABLE", "1" if bars_off else None):
             return args.func(args)
     except KeyboardInterrupt:

@@ -21,9 +21,16 @@ True
 
 from __future__ import annotations
 
+import csv
+import os
+from pathlib import Path
+
 import numpy as np
 
-__all__ = ["predict", "predict_proba", "transform"]
+__all__ = ["SHARD_SUFFIXES", "label_shards", "predict", "predict_proba", "transform"]
+
+#: Shard files :func:`label_shards` reads: one text per line, a CSV column, a Parquet column.
+SHARD_SUFFIXES = (".txt", ".csv", ".parquet")
 
 
 def _apply(model, part, method: str):
@@ -104,3 +111,86 @@ def transform(model, data):
     """Latent codes of every row or text of ``data``: a lazy Dask array
     ``(n, n_components)`` (see :func:`predict`)."""
     return _map(model, data, "transform")
+
+
+def _read_shard(path: Path, column: str | None, encoding: str) -> list[str]:
+    """The texts of one shard: lines of a ``.txt``, a column of a ``.csv`` or ``.parquet``
+    (``column``; the only column, else ``"text"``, when None)."""
+    if path.suffix == ".txt":
+        lines = path.read_text(encoding=encoding).split("\n")
+        return [t.removesuffix("\r") for t in (lines[:-1] if lines[-1] == "" else lines)]
+    if path.suffix == ".parquet":
+        import pandas as pd
+
+        frame = pd.read_parquet(path, columns=None if column is None else [column])
+        name = column or (frame.columns[0] if frame.shape[1] == 1 else "text")
+        return frame[name].fillna("").astype(str).tolist()
+    with path.open(encoding=encoding, newline="") as f:
+        reader = csv.DictReader(f)
+        fields = reader.fieldnames or []
+        name = column or (fields[0] if len(fields) == 1 else "text")
+        if name not in fields:
+            raise ValueError(f"{path}: no column {name!r} (columns: {', '.join(fields)})")
+        return [row[name] or "" for row in reader]
+
+
+def _label_shard(saved: dict, path: Path, out_dir: Path, column, encoding) -> int:
+    """Read one shard, label it, write ``<out_dir>/<shard name>.csv``; its number of texts."""
+    texts = _read_shard(path, column, encoding)
+    if texts:
+        proba = np.asarray(saved["model"].predict_proba(texts))
+        if saved.get("mapping") is not None:  # clusters merged after the fit
+            merged = np.zeros((len(proba), int(saved["mapping"].max()) + 1), proba.dtype)
+            np.add.at(merged.T, saved["mapping"], proba.T)
+            proba = merged
+        labels, conf = proba.argmax(1), proba.max(1)
+    names = saved.get("names") or []
+    target = out_dir / f"{path.name}.csv"
+    tmp = target.with_suffix(".csv.part")
+    with tmp.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["index", "cluster", "cluster_name", "confidence", "text"])
+        for i, text in enumerate(texts):
+            c = int(labels[i])
+            writer.writerow([i, c, names[c] if c < len(names) else "", f"{conf[i]:.4f}", text])
+    os.replace(tmp, target)
+    return len(texts)
+
+
+def label_shards(saved: dict, paths, out_dir, *, column: str | None = None,
+                 encoding: str = "utf-8") -> dict[str, int]:
+    """Label every shard file of ``paths`` as one Dask task each; the model travels once.
+
+    Parameters
+    ----------
+    saved : dict
+        ``{"model": fitted estimator or pipeline with predict_proba, "names": cluster
+        names, "mapping": merged cluster of each fitted cluster, or None}``: what
+        ``skstc cluster --save-model`` writes (:func:`joblib.load` it).
+    paths : iterable of path-like
+        Shards: ``.txt`` (one text per line), ``.csv`` or ``.parquet`` (``column``).
+    out_dir : path-like
+        Folder that receives ``<shard name>.csv`` per shard (``index`` within the shard,
+        ``cluster``, ``cluster_name``, ``confidence``, ``text``).
+    column : str, optional
+        Column of the texts in CSV and Parquet shards.
+    encoding : str, default="utf-8"
+        Encoding of text and CSV shards.
+
+    Returns
+    -------
+    counts : dict
+        Texts labelled per shard, by shard path; computed by the active Dask scheduler
+        (a ``distributed.Client`` when one is open, else threads).
+    """
+    import dask
+
+    paths = [Path(p) for p in paths]
+    bad = [p for p in paths if p.suffix not in SHARD_SUFFIXES]
+    if bad:
+        raise ValueError(f"{bad[0]}: a shard is one of {', '.join(SHARD_SUFFIXES)}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shipped = dask.delayed(saved, pure=True)
+    tasks = [dask.delayed(_label_shard)(shipped, p, out_dir, column, encoding) for p in paths]
+    return dict(zip(map(str, paths), dask.compute(*tasks)))

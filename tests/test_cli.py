@@ -397,3 +397,36 @@ def test_cluster_rejects_bad_n_clusters(texts_file, tmp_path, value, capsys):
         main(["cluster", str(texts_file), "--n-clusters", value, "-o", str(tmp_path / "o.csv")])
     assert exc.value.code == 2
     assert "expected a positive integer or 'auto'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_save_model_then_predict_shards(texts_file, tmp_path, capsys, workers):
+    # fit once with --save-model; skstc predict labels shards (text, CSV, Parquet) of
+    # the same texts exactly as the fit did, in this process or on local workers
+    out = tmp_path / "labels.csv"
+    model = tmp_path / "model.joblib"
+    assert main(["cluster", str(texts_file), "--n-clusters", "3", "-o", str(out), "--no-cache",
+                 *FAST, "--save-model", str(model), "--merge-to", "2"]) == 0
+    fitted = list(csv.DictReader(out.open()))
+    texts = [r["text"] for r in fitted]
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    (shards / "a.txt").write_text("\n".join(texts[:40]) + "\n", encoding="utf-8")
+    with (shards / "b.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([["id", "text"], *[[i, t] for i, t in enumerate(texts[40:70])]])
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    pd.DataFrame({"text": texts[70:]}).to_parquet(shards / "c.parquet")
+    (shards / "notes.md").write_text("not a shard")
+    labelled = tmp_path / "labelled"
+    argv = ["predict", str(model), str(shards), "-o", str(labelled), "--workers", workers]
+    assert main(argv) == 0
+    assert f"labelled {len(texts)} texts in 3 shards" in capsys.readouterr().out
+    rows = [r for name in ("a.txt", "b.csv", "c.parquet")
+            for r in csv.DictReader((labelled / f"{name}.csv").open(encoding="utf-8"))]
+    assert [r["text"] for r in rows] == texts
+    assert [(r["cluster"], r["cluster_name"]) for r in rows] == \
+        [(r["cluster"], r["cluster_name"]) for r in fitted]
+    assert main(["predict", str(model), str(tmp_path / "none"), "-o", str(labelled)]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    assert main(["predict", str(out), str(shards), "-o", str(labelled)]) == 2
