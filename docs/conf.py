@@ -50,7 +50,8 @@ intersphinx_mapping = {}  # offline build: no inventories are fetched
 nitpicky = True
 nitpick_ignore_regex = [
     (r"py:(class|func|mod|data|meth|obj)",
-     r"(numpy|scipy|sklearn|torch|joblib|pandas|os|pathlib|collections|tracemalloc)(\..*)?"),
+     r"(numpy|scipy|sklearn|torch|joblib|pandas|os|pathlib|collections|tracemalloc|dask|"
+     r"distributed|plotly|model2vec|onnxruntime)(\..*)?"),
 ]
 
 html_theme = "pydata_sphinx_theme"
