@@ -23,28 +23,16 @@ import time
 from pathlib import Path
 
 
-def main(argv=None) -> int:
+def _run(args) -> list[str]:
+    """The table's rows: every embedding, in this process and on each cluster size."""
     import dask
-    import torch
-    from distributed import Client, LocalCluster
     from sklearn.pipeline import make_pipeline
 
     from skstc import STCClustering
     from skstc.datasets import load_dataset
-    from skstc.distributed import label_shards
+    from skstc.distributed import label_shards, local_client
     from skstc.embeddings import make_embedding
-    from skstc.evaluation import publish, report_preamble
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--embeddings", nargs="+", default=["minilm", "minilm-static"])
-    parser.add_argument("--dataset", default="stackoverflow")
-    parser.add_argument("--fit-texts", type=int, default=5000)
-    parser.add_argument("--shards", type=int, default=8)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--out", default=None)
-    args = parser.parse_args(argv)
-    os.environ["OMP_NUM_THREADS"] = "1"  # inherited by the workers: one thread each
-    torch.set_num_threads(1)
     texts, y = load_dataset(args.dataset, return_X_y=True)
     k = int(y.max()) + 1
     lines = []
@@ -69,9 +57,7 @@ def main(argv=None) -> int:
                     with dask.config.set(scheduler="synchronous"):
                         counts = label_shards(saved, shards, out)
                 else:
-                    with LocalCluster(n_workers=cluster_size, threads_per_worker=1,
-                                      dashboard_address=None) as cluster, \
-                            Client(cluster):
+                    with local_client(cluster_size):
                         t0 = time.perf_counter()  # the workers are up: time the work
                         counts = label_shards(saved, shards, out)
                 seconds = time.perf_counter() - t0
@@ -79,6 +65,33 @@ def main(argv=None) -> int:
                 lines.append(f"| {name} | {where} | {n} | {seconds:.1f} | {n / seconds:,.0f} "
                              f"| {n / seconds / n_workers:,.0f} |")
                 print(lines[-1], file=sys.stderr, flush=True)
+    return lines
+
+
+def main(argv=None) -> int:
+    import torch
+
+    from skstc.evaluation import publish, report_preamble
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--embeddings", nargs="+", default=["minilm", "minilm-static"])
+    parser.add_argument("--dataset", default="stackoverflow")
+    parser.add_argument("--fit-texts", type=int, default=5000)
+    parser.add_argument("--shards", type=int, default=8)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args(argv)
+    threads, omp = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = "1"  # inherited by the workers: one thread each
+    torch.set_num_threads(1)
+    try:
+        lines = _run(args)
+    finally:  # as they were: the caller's process is not changed
+        torch.set_num_threads(threads)
+        if omp is None:
+            del os.environ["OMP_NUM_THREADS"]
+        else:
+            os.environ["OMP_NUM_THREADS"] = omp
     report = "\n".join([
         *report_preamble("## Labelling shards with Dask",
                          "python benchmarks/shards.py " + shlex.join(sys.argv[1:])),

@@ -329,7 +329,9 @@ def _dask_client(args):
         yield None
         return
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client
+
+        from .distributed import local_client
     except ImportError:
         raise CLIError("--scheduler and --workers need dask: pip install 'skstc[distributed]'"
                        ) from None
@@ -337,8 +339,7 @@ def _dask_client(args):
         with Client(args.scheduler) as client:
             yield client
         return
-    with LocalCluster(n_workers=args.workers, threads_per_worker=1,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with local_client(args.workers) as client:
         yield client
 
 

@@ -21,13 +21,15 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SHARD_SUFFIXES", "label_shards", "predict", "predict_proba", "transform"]
+__all__ = ["SHARD_SUFFIXES", "label_shards", "local_client", "predict", "predict_proba",
+           "transform"]
 
 #: Shard files :func:`label_shards` reads: one text per line, a CSV column, a Parquet column.
 SHARD_SUFFIXES = (".txt", ".csv", ".parquet")
@@ -111,6 +113,28 @@ def transform(model, data):
     """Latent codes of every row or text of ``data``: a lazy Dask array
     ``(n, n_components)`` (see :func:`predict`)."""
     return _map(model, data, "transform")
+
+
+@contextlib.contextmanager
+def local_client(n_workers: int):
+    """A ``distributed.Client`` on a ``LocalCluster`` of ``n_workers`` single-thread worker
+    processes, closed on exit.
+
+    Dask sets variables such as ``OMP_NUM_THREADS=1`` in this process's environment for its
+    workers; they are put back on exit, so that later subprocesses (and their float
+    arithmetic) are not changed by having run a cluster.
+    """
+    from distributed import Client, LocalCluster
+
+    environ = dict(os.environ)
+    try:
+        with LocalCluster(n_workers=n_workers, threads_per_worker=1,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            yield client
+    finally:
+        for name in set(os.environ) - set(environ):
+            del os.environ[name]
+        os.environ.update(environ)
 
 
 def _read_shard(path: Path, column: str | None, encoding: str) -> list[str]:

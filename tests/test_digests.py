@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,8 @@ from skstc import STCClustering, inits
 from skstc.callbacks import CosineLR, KeepBest
 
 RECORD = Path(__file__).parent / "data" / "fit_digests.json"
+#: Environment variables that set thread counts, left out of the digests' subprocess.
+THREAD_VARIABLES = {"OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"}
 SMALL = dict(network={"hidden_dims": (64, 64), "decoder_dims": (64,)}, n_components=5,
              pretrain={"epochs": 10, "batch_size": 64}, max_iter=200,
              self_train={"update_interval": 20, "batch_size": 64})
@@ -105,8 +108,11 @@ def digests_here() -> dict:
                     "run `python tests/test_digests.py --record` to record them here")
     if importlib.util.find_spec("umap") is None:
         pytest.skip("the kmeans-umap configuration needs umap-learn")
+    # the threads of the recording (torch's default): no thread count set by whatever
+    # ran before in this process (a Dask LocalCluster sets OMP_NUM_THREADS=1, say)
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
     out = subprocess.run([sys.executable, __file__], capture_output=True, text=True,
-                         check=True, timeout=600)
+                         check=True, timeout=600, env=env)
     return {"recorded": record["digests"], "now": json.loads(out.stdout)}
 
 

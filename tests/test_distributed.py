@@ -1,5 +1,6 @@
 """skstc.distributed on a distributed.LocalCluster: the same results as in process."""
 
+import os
 import pickle
 
 import numpy as np
@@ -20,10 +21,13 @@ from skstc.distributed import predict, predict_proba, transform  # noqa: E402
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as c:
+    from skstc.distributed import local_client
+
+    before = dict(os.environ)
+    with local_client(2) as c:
         yield c
+    # Dask sets OMP_NUM_THREADS=1 and more here for its workers: local_client puts back
+    assert dict(os.environ) == before
 
 
 def test_matrix_partitions_on_a_local_cluster(client):
