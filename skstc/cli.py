@@ -253,7 +253,7 @@ def _cmd_cluster(args) -> int:
 def _merged(args, stc, labels: np.ndarray, proba: np.ndarray):
     """``--merge-to K``: the labels and soft assignments with the fitted clusters joined,
     closest first (:func:`~skstc.merging.merge_clusters`), without refitting."""
-    from .merging import merge_clusters
+    from .merging import merge_clusters, merged_proba
 
     if not 1 <= args.merge_to <= args.n_clusters:
         raise CLIError(f"--merge-to {args.merge_to}: from 1 to the {args.n_clusters} clusters")
@@ -262,9 +262,7 @@ def _merged(args, stc, labels: np.ndarray, proba: np.ndarray):
     _say(args, f"merged {args.n_clusters} clusters into {args.merge_to}: " + ", ".join(
         "+".join(map(str, g)) for g in joined if len(g) > 1))
     args.n_clusters = args.merge_to
-    merged = np.zeros((proba.shape[0], args.merge_to), dtype=proba.dtype)
-    np.add.at(merged.T, mapping, proba.T)  # Q of a merged cluster: the sum of its parts
-    return mapping[labels], merged, mapping
+    return mapping[labels], merged_proba(proba, mapping), mapping
 
 
 def _save_model(args, texts: list[str], stc, names: list[str], mapping) -> None:

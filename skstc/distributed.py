@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .merging import merged_proba
+
 __all__ = ["SHARD_SUFFIXES", "label_shards", "local_client", "predict", "predict_proba",
            "transform"]
 
@@ -164,9 +166,7 @@ def _label_shard(saved: dict, path: Path, out_dir: Path, column, encoding) -> in
     if texts:
         proba = np.asarray(saved["model"].predict_proba(texts))
         if saved.get("mapping") is not None:  # clusters merged after the fit
-            merged = np.zeros((len(proba), int(saved["mapping"].max()) + 1), proba.dtype)
-            np.add.at(merged.T, saved["mapping"], proba.T)
-            proba = merged
+            proba = merged_proba(proba, saved["mapping"])
         labels, conf = proba.argmax(1), proba.max(1)
     names = saved.get("names") or []
     target = out_dir / f"{path.name}.csv"

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["cluster_hierarchy", "merge_clusters"]
+__all__ = ["cluster_hierarchy", "merge_clusters", "merged_proba"]
 
 
 def cluster_hierarchy(estimator) -> np.ndarray:
@@ -99,3 +99,18 @@ def merge_clusters(estimator, n_clusters: int) -> np.ndarray:
     for new, members in enumerate(sorted(groups.values(), key=min)):
         mapping[members] = new
     return mapping
+
+
+def merged_proba(proba: np.ndarray, mapping: np.ndarray) -> np.ndarray:
+    """Soft assignments after a merge: the Q of a merged cluster is the sum of its parts'.
+
+    ``proba`` is ``(n_samples, n_fitted)``, ``mapping`` what :func:`merge_clusters`
+    returns; the result is ``(n_samples, mapping.max() + 1)``.
+
+    >>> import numpy as np
+    >>> merged_proba(np.array([[0.5, 0.3, 0.2]]), np.array([0, 1, 0]))
+    array([[0.7, 0.3]])
+    """
+    merged = np.zeros((proba.shape[0], int(mapping.max()) + 1), dtype=proba.dtype)
+    np.add.at(merged.T, mapping, proba.T)
+    return merged
