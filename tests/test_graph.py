@@ -43,13 +43,13 @@ def test_knn_graph_candidates():
         assert set(got[i]) == {others[j] for j in np.argsort(d)[:3]}
 
 
-def test_graph_mean(monkeypatch):
-    monkeypatch.setattr(_chunks, "GRAPH_BLOCK_ENTRIES", 4)
-    values = torch.arange(12.0).reshape(4, 3)
-    neighbors = torch.tensor([[1], [0], [3], [0]])
-    got = graph_mean(values, neighbors)
-    want = torch.stack([(values[i] + values[neighbors[i, 0]]) / 2 for i in range(4)])
-    torch.testing.assert_close(got, want)
+def test_graph_mean_is_the_mean_over_each_closed_neighborhood():
+    gen = torch.Generator().manual_seed(0)
+    values = torch.rand(30, 7, generator=gen, dtype=torch.float64)
+    neighbors = torch.randint(30, (30, 4), generator=gen)
+    want = torch.stack([(values[i] + values[neighbors[i]].sum(0)) / 5 for i in range(30)])
+    torch.testing.assert_close(graph_mean(values, neighbors), want)
+    assert graph_mean(values[:0], neighbors[:0]).shape == (0, 7)
 
 
 def _neighbor_agreement(X, labels, k=10):
