@@ -49,12 +49,19 @@ def _minibatches(n: int, batch_size: int, generator: torch.Generator):
 
 
 @torch.no_grad()
-def encode(encoder: nn.Module, X: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """Latent codes of all rows of ``X`` (on ``device``), computed in chunks."""
+def encode(encoder: nn.Module, X: torch.Tensor, device: torch.device,
+           autocast_dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Latent codes (float32) of all rows of ``X`` (on ``device``), computed in chunks;
+    with ``autocast_dtype`` in that mixed precision."""
+
+    def codes(xb: torch.Tensor) -> torch.Tensor:
+        with autocast(device, autocast_dtype):
+            return encoder(xb).float()
+
     was_training = encoder.training
     encoder.eval()
     try:
-        return map_rows(encoder, X, device)
+        return map_rows(codes, X, device)
     finally:
         encoder.train(was_training)
 
@@ -74,10 +81,11 @@ def log_q_of_inputs(
     X: torch.Tensor,
     alpha: float,
     device: torch.device,
+    autocast_dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
     """log Q of all inputs ``X``: :func:`encode` then :func:`log_q_of_codes` (memory
     linear in n)."""
-    return log_q_of_codes(encode(encoder, X, device), centers, alpha)
+    return log_q_of_codes(encode(encoder, X, device, autocast_dtype), centers, alpha)
 
 
 def pretrain_autoencoder(
@@ -137,12 +145,13 @@ def pretrain_autoencoder(
     return state.losses
 
 
-def _refresh(state: SelfTrainState, alpha: float, device: torch.device) -> None:
-    """log Q of all rows, the target P sharpened from it (from Q averaged over the graph
-    when there is one) and the hard labels argmax Q, into ``state``, with one entry of
-    its history."""
+def _refresh(state: SelfTrainState, alpha: float, device: torch.device, autocast_dtype) -> None:
+    """log Q of all rows (the encoder in the steps' precision), the target P sharpened
+    from it (from Q averaged over the graph when there is one) and the hard labels
+    argmax Q, into ``state``, with one entry of its history."""
     labels_last = state.labels
-    state.log_q = log_q_of_inputs(state.encoder, state.centers.detach(), state.X, alpha, device)
+    state.log_q = log_q_of_inputs(state.encoder, state.centers.detach(), state.X, alpha,
+                                  device, autocast_dtype)
     q = state.log_q.exp()
     if state.neighbors is not None:
         q = graph_mean(q, state.neighbors)
@@ -198,8 +207,10 @@ def self_train(
     or after ``max_iter`` steps. Between refreshes Adam minimises KL(P ‖ Q) on
     mini-batches, plus ``consistency_weight`` γ times the graph consistency term between
     each batch sample and a random neighbor whose Q is that of the last refresh (held fixed
-    like P). ``autocast_dtype`` runs the encoder of the steps in mixed precision. Returns
-    the final state: ``it``, ``labels`` of the model kept, ``init_labels``, ``history``.
+    like P). ``autocast_dtype`` runs the encoder of the steps and of the refreshes in mixed
+    precision; the labels returned then come from one float32 pass of the model kept (as
+    ``predict`` gives them). Returns the final state: ``it``, ``labels`` of the model kept,
+    ``init_labels``, ``history``.
     """
     history: dict[str, list] = {name: [] for name in
                                 ("iteration", "kl_loss", "delta_label", "n_empty_clusters")}
@@ -210,7 +221,7 @@ def self_train(
     batches = _minibatches(X.shape[0], batch_size, generator)
     while True:
         if state.it % update_interval == 0 or state.it == max_iter:
-            _refresh(state, alpha, device)
+            _refresh(state, alpha, device, autocast_dtype)
             notify(callbacks, "on_refresh", state)
             if state.init_labels is None:
                 state.init_labels = state.labels
@@ -228,4 +239,7 @@ def self_train(
         notify(callbacks, "on_step_end", state)
     state.best_iter = state.it
     notify(callbacks, "on_self_train_end", state)
+    if autocast_dtype is not None:  # the labels of the model kept, as predict gives them
+        state.labels = log_q_of_inputs(state.encoder, state.centers.detach(), X, alpha,
+                                       device).argmax(dim=1)
     return state
