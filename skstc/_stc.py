@@ -34,8 +34,15 @@ from .callbacks import Callback, PrintLog, ProgressBar
 from .inits import umap_class, umap_input
 from .stages import Prepared, _prepare_validated
 
-#: Self-training steps per cluster of ``max_iter="auto"`` (before rounding up to refreshes).
-STEPS_PER_CLUSTER = 10
+#: The ``"auto"`` self-training, in rows: a batch holds about 8 rows of each cluster
+#: (256 to 1,024 rows), the learning rate is 3e-4 per 256 rows of a batch (the linear
+#: scaling rule), P is refreshed every 25,600 rows and ``max_iter="auto"`` runs 2,560 rows
+#: per cluster (rounded up to a whole number of refreshes).
+BATCH_ROWS_PER_CLUSTER = 8
+BATCH_SIZE_RANGE = (256, 1024)
+LR_PER_256_ROWS = 3e-4
+REFRESH_ROWS = 25_600
+ROWS_PER_CLUSTER = 2_560
 
 #: The settings of ``network``, ``pretrain`` and ``self_train``, and their defaults.
 DEFAULTS = {
@@ -43,7 +50,7 @@ DEFAULTS = {
                 "scale": "global"},
     "pretrain": {"epochs": 8, "lr": 1e-3, "batch_size": 256, "tsne_weight": 2.0,
                  "perplexity": 10.0},
-    "self_train": {"lr": 3e-4, "batch_size": 256, "update_interval": 100, "tol": 1e-3,
+    "self_train": {"lr": "auto", "batch_size": "auto", "update_interval": "auto", "tol": 1e-3,
                    "consistency_weight": 1.0},
 }
 
@@ -76,6 +83,10 @@ _SETTING_CHECKS = {
     "tol": (_number(0, closed="left"), "a number >= 0"),
     "consistency_weight": (_number(0, closed="left"), "a number >= 0"),
 }
+
+
+#: The ``self_train`` settings that take ``"auto"`` (sized to the number of clusters).
+_AUTO_SELF_TRAIN = ("lr", "batch_size", "update_interval")
 
 
 class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
@@ -113,8 +124,9 @@ default="auto"
         n_clusters - 1`` on small inputs, with a warning. Exact up to 100,000 training
         rows, approximate (pynndescent, the ``fast`` extra) above.
     max_iter : int or "auto", default="auto"
-        Maximum number of self-training steps; ``"auto"``: 10 per cluster, rounded up to
-        a whole number of refreshes of P (100 for up to 10 clusters, 1,500 for 150).
+        Maximum number of self-training steps; ``"auto"``: 2,560 rows per cluster, rounded
+        up to a whole number of refreshes of P (100 steps of 256 rows for up to 10
+        clusters, 200 for 20, 375 steps of 1,024 rows for 150).
     max_samples : int or None, default=50_000
         Above this many samples, the training phases see a random subsample of this size,
         and every sample is labelled at the end; None trains on all of them.
@@ -130,10 +142,12 @@ default="auto"
         ``tsne_weight`` (weight λ of the in-batch t-SNE term, 2.0; 0 is the paper's
         plain autoencoder), ``perplexity`` (of that term, 10.0).
     self_train : dict, optional
-        Self-training: ``lr`` (3e-4), ``batch_size`` (256), ``update_interval`` (steps
-        between refreshes of P, 100), ``tol`` (stop when fewer labels than this fraction
-        changed between refreshes, 1e-3), ``consistency_weight`` (weight of the graph
-        consistency term, 1.0).
+        Self-training: ``batch_size`` (``"auto"``: 8 rows per cluster, at least 256 and
+        at most 1,024), ``lr`` (``"auto"``: 3e-4 per 256 rows of a batch),
+        ``update_interval`` (steps between refreshes of P; ``"auto"``: 25,600 rows, 100
+        steps of 256), ``tol`` (stop when fewer labels than this fraction changed between
+        refreshes, 1e-3), ``consistency_weight`` (weight of the graph consistency term,
+        1.0).
     callbacks : list of Callback, optional
         Notified by the training loops (:mod:`skstc.callbacks`): e.g. ``KeepBest()``
         keeps the refresh whose labels fit the input best, ``CosineLR()`` anneals the
@@ -267,13 +281,28 @@ default="auto"
         """How many rows the training phases see (``max_samples``)."""
         return n_samples if self.max_samples is None else min(n_samples, self.max_samples)
 
-    def _max_iter(self) -> int:
-        """``max_iter`` with ``"auto"`` resolved: :data:`STEPS_PER_CLUSTER` steps per
-        cluster, rounded up to a whole number of refreshes of P."""
+    def _self_train_sized(self, n_train: int) -> dict:
+        """The ``self_train`` settings with ``"auto"`` resolved for ``n_clusters`` and
+        ``n_train`` training rows (see :data:`ROWS_PER_CLUSTER`)."""
+        st = dict(self._settings()["self_train"])
+        if st["batch_size"] == "auto":
+            low, high = BATCH_SIZE_RANGE
+            st["batch_size"] = max(low, min(BATCH_ROWS_PER_CLUSTER * self.n_clusters, high,
+                                            n_train))
+        if st["lr"] == "auto":
+            st["lr"] = LR_PER_256_ROWS * st["batch_size"] / 256
+        if st["update_interval"] == "auto":
+            st["update_interval"] = max(1, round(REFRESH_ROWS / st["batch_size"]))
+        return st
+
+    def _max_iter(self, st: dict) -> int:
+        """``max_iter`` with ``"auto"`` resolved for the resolved ``self_train`` settings
+        ``st``: :data:`ROWS_PER_CLUSTER` rows per cluster, in whole refreshes of P."""
         if self.max_iter != "auto":
             return self.max_iter
-        interval = self._settings()["self_train"]["update_interval"]
-        return interval * -(-STEPS_PER_CLUSTER * self.n_clusters // interval)
+        interval = st["update_interval"]
+        steps = -(-ROWS_PER_CLUSTER * self.n_clusters // st["batch_size"])
+        return interval * -(-steps // interval)
 
     def _validate_params(self) -> None:
         """sklearn's checks of the parameters, then those of the settings in the groups."""
@@ -285,6 +314,8 @@ default="auto"
                         f"The {group!r} parameter of STCClustering has no setting {key!r}; "
                         f"its settings are {', '.join(defaults)}.")
                 valid, words = _SETTING_CHECKS[key]
+                if group == "self_train" and key in _AUTO_SELF_TRAIN:
+                    valid, words = (lambda v, ok=valid: v == "auto" or ok(v)), f"'auto' or {words}"
                 if not valid(value):
                     raise InvalidParameterError(
                         f"The {group!r} parameter of STCClustering needs {key} to be "
@@ -357,7 +388,8 @@ default="auto"
 
     def _self_train(self, prep: Prepared, centers):
         """Phase 4: self-training of encoder and centroids."""
-        st, max_iter = prep.settings["self_train"], self._max_iter()
+        st = prep.settings["self_train"]
+        max_iter = self._max_iter(st)
         with prep.phase("self_train") as note:
             state = self_train(
                 prep.autoencoder.encoder, centers, prep.Xt,

@@ -214,6 +214,7 @@ def _sized_to(est, n_samples: int) -> dict:
             f"{', '.join(changes)}. See the user guide, 'Small inputs'.",
             UserWarning, stacklevel=6)  # _sized_to, _start, _prepare_validated, fit, _fit_context
     settings["pretrain"] = {**pre, "perplexity": perplexity}
+    settings["self_train"] = est._self_train_sized(n_samples)
     return {**settings, "n_neighbors": n_neighbors}
 
 

@@ -16,6 +16,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skstc import STCClustering, inits
 
@@ -141,19 +142,38 @@ def test_init_auto(n_clusters, n_neighbors, expected):
 
 
 @pytest.mark.parametrize(
-    ("n_clusters", "update_interval", "steps"),
-    [(1, 100, 100), (10, 100, 100), (11, 100, 200), (20, 100, 200), (150, 100, 1500),
-     (20, 7, 203), (20, 1000, 1000)],
+    ("n_clusters", "n_train", "batch_size", "lr", "update_interval", "steps"),
+    [(1, 10_000, 256, 3e-4, 100, 100), (10, 10_000, 256, 3e-4, 100, 100),
+     (20, 10_000, 256, 3e-4, 100, 200), (64, 10_000, 512, 6e-4, 50, 350),
+     (89, 10_000, 712, 3e-4 * 712 / 256, 36, 324), (152, 10_000, 1024, 1.2e-3, 25, 400),
+     (150, 10_000, 1024, 1.2e-3, 25, 375), (500, 10_000, 1024, 1.2e-3, 25, 1250),
+     (152, 600, 600, 3e-4 * 600 / 256, 43, 688), (40, 100, 256, 3e-4, 100, 400)],
 )
-def test_max_iter_auto_is_ten_steps_per_cluster_in_whole_refreshes(n_clusters, update_interval,
-                                                                   steps):
-    stc = STCClustering(n_clusters, self_train={"update_interval": update_interval})
-    assert stc.max_iter == "auto" and stc._max_iter() == steps
+def test_self_training_auto_is_sized_in_rows_per_cluster(n_clusters, n_train, batch_size, lr,
+                                                         update_interval, steps):
+    st = STCClustering(n_clusters)._self_train_sized(n_train)
+    assert (st["batch_size"], st["update_interval"]) == (batch_size, update_interval)
+    assert st["lr"] == pytest.approx(lr)
+    assert STCClustering(n_clusters)._max_iter(st) == steps
+
+
+def test_self_training_settings_given_are_kept_and_auto_only_there():
+    given = {"batch_size": 300, "lr": 1e-4, "update_interval": 7}
+    st = STCClustering(152, self_train=given)._self_train_sized(10_000)
+    assert {k: st[k] for k in given} == given
+    assert STCClustering(20, self_train={"update_interval": 7})._max_iter(
+        STCClustering(20, self_train={"update_interval": 7})._self_train_sized(10_000)) == 203
+    st = STCClustering(152, self_train={"batch_size": 512})._self_train_sized(10_000)
+    assert (st["lr"], st["update_interval"]) == (pytest.approx(6e-4), 50)  # auto follows it
+    with pytest.raises(InvalidParameterError, match="batch_size to be an integer >= 1"):
+        STCClustering(4, pretrain={"batch_size": "auto"}).fit(np.zeros((8, 2)))
+    with pytest.raises(InvalidParameterError, match="'auto' or a number > 0"):
+        STCClustering(4, self_train={"lr": "fast"}).fit(np.zeros((8, 2)))
 
 
 def test_max_iter_auto_runs_that_many_steps(blobs, capsys):
     X, _ = blobs
-    for n_clusters, steps in ((4, 45), (5, 60)):
+    for n_clusters, steps in ((4, 165), (5, 210)):  # 2,560 rows per cluster in batches of 64
         stc = STCClustering(n_clusters, **small_params(max_iter="auto", update_interval=15,
                                                        tol=0.0, verbose=1)).fit(X)
         assert stc.n_iter_ == steps
