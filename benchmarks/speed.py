@@ -11,11 +11,13 @@ same run (float32, and bfloat16 where the CPU has it natively).
 
 Two kinds of rows:
 
-* ``default``: the library's default parameters (the full fit a user gets), on a real
-  embedding (``--default-data``, by default MiniLM embeddings of StackOverflow,
-  20,000 × 384, from the embedding cache of the ``skstc`` command); ``--compare NAME
-  NAME=VALUE ...`` adds a row fitted with those parameters on the same data in the same
-  run (other defaults, to time them against each other);
+* ``default``: the library's default parameters (the full fit a user gets), on real
+  embeddings (``--default-data``, one or more, by default MiniLM embeddings of
+  StackOverflow, 20,000 × 384, from the embedding cache of the ``skstc`` command);
+  ``--compare NAME NAME=VALUE ...`` adds a row fitted with those parameters on the same
+  data in the same run (other defaults, to time them against each other); ``--peer``
+  also times diffusion + k-means (:class:`skstc.baselines.DiffusionKMeans`) on each of
+  them, in fresh processes too, and adds a table of each row's fit time against it;
 * ``scaling``: the same parameters (``--param NAME=VALUE`` overrides some) on synthetic
   data of each size in ``--sizes``. Above ``max_samples`` rows a fit trains on a
   subsample of that size and labels every row at the end (the ``label`` phase), so that
@@ -27,6 +29,11 @@ default ``"auto"`` uses bfloat16 mixed precision where the CPU has it natively).
 Usage (about 10 minutes on 2 CPU cores)::
 
     python benchmarks/speed.py --sizes 200000 2000000 --compare-float32 --out speed.md
+
+Many clusters against the peer (about 10 minutes)::
+
+    python benchmarks/speed.py --default-data googlenews-TS:minilm clinc150:minilm \
+        stackexchange:minilm --sizes --peer --compare previous self_train.batch_size=256
 
 Smoke run (seconds)::
 
@@ -150,8 +157,20 @@ def child(path: str, assignments: list[str]) -> dict:
     }
 
 
-def _run_child(path: Path, params: list[str]) -> dict:
+def child_peer(path: str, n_clusters: int) -> dict:
+    """Fit diffusion + k-means on the memmap at ``path``; its fit time."""
+    from skstc.baselines import DiffusionKMeans
+
+    X = np.load(path, mmap_mode="r")
+    t0 = time.perf_counter()
+    DiffusionKMeans(n_clusters, random_state=0).fit(X)
+    return {"fit_s": time.perf_counter() - t0}
+
+
+def _run_child(path: Path, params: list[str], peer: int | None = None) -> dict:
     cmd = [sys.executable, __file__, "--child", str(path), "--params", json.dumps(params)]
+    if peer is not None:
+        cmd += ["--peer-clusters", str(peer)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -187,31 +206,45 @@ def run(args) -> str:
     peaks = {"float32": matmul_gflops()}
     if native_bfloat16(torch.device("cpu")):
         peaks["bfloat16"] = matmul_gflops(dtype="bfloat16")
-    rows, notes = [], []
+    rows, notes, against = [], [], []
 
-    def measure(kind: str, path: Path, params: list[str], repeats: int) -> dict:
-        runs = sorted((_run_child(path, params) for _ in range(repeats)),
+    def median_run(kind: str, path: Path, params: list[str], repeats: int, peer=None) -> dict:
+        runs = sorted((_run_child(path, params, peer) for _ in range(repeats)),
                       key=lambda r: r["fit_s"])
-        result = runs[len(runs) // 2]  # the run with the median fit time
         if repeats > 1:
             fits = ", ".join(f"{r['fit_s']:.1f}" for r in runs)
             notes.append(f"- `{kind}` row: median of {repeats} fits in fresh processes "
                          f"(fit seconds: {fits})")
+        return runs[len(runs) // 2]  # the run with the median fit time
+
+    def measure(kind: str, path: Path, params: list[str], repeats: int) -> dict:
+        result = median_run(kind, path, params, repeats)
         rows.append(_fmt_row(kind, result, peaks))
         if not args.quiet:
             print(rows[-1], file=sys.stderr, flush=True)
         return result
 
     with tempfile.TemporaryDirectory(dir=args.tmpdir) as tmp:
-        if args.default_data != "none":
-            path = Path(tmp) / "real.npy"
-            n_clusters = real_data(path, args.default_data)
+        for spec in [] if args.default_data == ["none"] else args.default_data:
+            path = Path(tmp) / f"{spec.replace(':', '-')}.npy"
+            n_clusters = real_data(path, spec)
             k = f"n_clusters={n_clusters}"
-            result = measure("default", path, [k], args.repeats)
-            if args.compare_float32:
-                measure("default, float32", path, [k, "precision=float32"], args.repeats)
-            for name, *params in args.compare:
-                measure(name, path, [k, *params], args.repeats)
+            kinds = [("default", [k]), *([("default, float32", [k, "precision=float32"])]
+                                         * args.compare_float32),
+                     *((name, [k, *params]) for name, *params in args.compare)]
+            fits = {kind: measure(kind if len(args.default_data) == 1 else f"{kind}, {spec}",
+                                  path, params, args.repeats)
+                    for kind, params in kinds}
+            result = fits["default"]
+            if args.peer:
+                peer_s = median_run(f"diffusion+k-means, {spec}", path, [k], args.repeats,
+                                    peer=n_clusters)["fit_s"]
+                against.append(
+                    f"| {spec} ({fits['default']['n']:,} × {fits['default']['d']}, "
+                    f"{n_clusters} clusters) | {peer_s:.1f} | "
+                    + " | ".join(f"{r['fit_s']:.1f} ({r['fit_s'] / peer_s:.2f}×)"
+                                 for r in fits.values()) + " |")
+            path.unlink()
         for n in args.sizes:
             path = Path(tmp) / f"X_{n}_{args.features}.npy"
             make_data(path, n, args.features)
@@ -227,8 +260,8 @@ def run(args) -> str:
         f"- Data: `scaling` rows: synthetic mixture of 20 Gaussians, {args.features} float32 "
         "features, `STCClustering(n_clusters=20, random_state=0)`; every fit reads its data "
         "from a read-only `.npy` memmap",
-        f"- `default` row: library defaults on the `{args.default_data}` embedding "
-        f"(n_clusters = its number of classes); `scaling` rows: library defaults"
+        f"- `default` row: library defaults on the `{' '.join(args.default_data)}` "
+        f"embedding (n_clusters = its number of classes); `scaling` rows: library defaults"
         + (f" with {' '.join(scaling)}" if scaling else "")
         + "".join(f"; `{name}` row: {' '.join(params)}" for name, *params in args.compare),
         "- Times in seconds; trained on: the rows the training phases saw (`max_samples`); "
@@ -247,14 +280,27 @@ def run(args) -> str:
         *rows,
         "",
     ]
+    if against:
+        names = ["default", *(["default, float32"] * args.compare_float32),
+                 *(name for name, *_ in args.compare)]
+        lines += [
+            "Fit seconds against diffusion + k-means on the same matrix, each the median of "
+            f"{args.repeats} fits in fresh processes (STC's row over the peer's time):",
+            "",
+            "| data | diffusion + k-means s | " + " | ".join(f"STC `{n}` s" for n in names)
+            + " |",
+            "|---" * (2 + len(names)) + "|",
+            *against,
+            "",
+        ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--default-data", default="stackoverflow:minilm",
-                        help="dataset:embedding of the default-parameter row, or 'none'")
+    parser.add_argument("--default-data", nargs="+", default=["stackoverflow:minilm"],
+                        help="dataset:embedding of the default-parameter rows, or 'none'")
     parser.add_argument("--sizes", type=int, nargs="*", default=[20_000, 200_000, 2_000_000])
     parser.add_argument("--features", type=int, default=384)
     parser.add_argument("--repeats", type=int, default=3, help="fits of the default row")
@@ -266,12 +312,18 @@ def main(argv: list[str] | None = None) -> int:
                         metavar="NAME [NAME=VALUE ...]",
                         help="a further row NAME on the default data with these parameters "
                              "(repeatable)")
+    parser.add_argument("--peer", action="store_true",
+                        help="also time diffusion + k-means on each --default-data")
     parser.add_argument("--tmpdir", default=None, help="where the synthetic .npy files go")
     parser.add_argument("--out", default=None, help="write the Markdown table here")
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--params", default="[]", help=argparse.SUPPRESS)
+    parser.add_argument("--peer-clusters", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child and args.peer_clusters is not None:
+        print(json.dumps(child_peer(args.child, args.peer_clusters)))
+        return 0
     if args.child:
         print(json.dumps(child(args.child, json.loads(args.params))))
         return 0

@@ -145,6 +145,25 @@ def test_speed_smoke(tmp_path):
     assert not list(tmp_path.rglob("*.npy"))  # synthetic data removed
 
 
+def test_speed_against_the_peer_smoke(needs_data, tmp_path):
+    out = tmp_path / "speed.md"
+    assert _load("speed").main([
+        "--default-data", "tweet:tfidf", "--sizes", "--peer", "--repeats", "1", "--quiet",
+        "--compare", "short", "max_iter=0", "--tmpdir", str(tmp_path), "--out", str(out),
+    ]) == 0
+    report = out.read_text()
+    row = next(line for line in report.splitlines() if line.startswith("| tweet:tfidf"))
+    cells = [c.strip() for c in row.split("|")[1:-1]]
+    assert cells[0] == "tweet:tfidf (2,472 × 100, 89 clusters)"
+    peer_s = float(cells[1])
+    default_s, ratio = cells[2].split(" ")
+    # the ratio of the unrounded times
+    assert peer_s > 0 and float(ratio.strip("(×)")) == pytest.approx(
+        float(default_s) / peer_s, rel=0.2)
+    assert float(cells[3].split(" ")[0]) < float(default_s)  # no self-training: faster
+    assert not list(tmp_path.rglob("*.npy"))
+
+
 def test_trajectory_smoke(needs_data, tmp_path, capsys):
     trajectory = _load("trajectory")
     out = tmp_path / "t.jsonl"
