@@ -36,13 +36,13 @@ from .stages import Prepared, _prepare_validated
 
 #: The ``"auto"`` self-training, in rows: a batch holds about 8 rows of each cluster
 #: (256 to 1,024 rows), the learning rate is 3e-4 per 256 rows of a batch (the linear
-#: scaling rule), P is refreshed every 25,600 rows and ``max_iter="auto"`` runs 2,560 rows
+#: scaling rule), P is refreshed every 25,600 rows and ``max_iter="auto"`` runs 2,048 rows
 #: per cluster (rounded up to a whole number of refreshes).
 BATCH_ROWS_PER_CLUSTER = 8
 BATCH_SIZE_RANGE = (256, 1024)
 LR_PER_256_ROWS = 3e-4
 REFRESH_ROWS = 25_600
-ROWS_PER_CLUSTER = 2_560
+ROWS_PER_CLUSTER = 2_048
 
 #: The settings of ``network``, ``pretrain`` and ``self_train``, and their defaults.
 DEFAULTS = {
@@ -124,9 +124,9 @@ default="auto"
         n_clusters - 1`` on small inputs, with a warning. Exact up to 100,000 training
         rows, approximate (pynndescent, the ``fast`` extra) above.
     max_iter : int or "auto", default="auto"
-        Maximum number of self-training steps; ``"auto"``: 2,560 rows per cluster, rounded
-        up to a whole number of refreshes of P (100 steps of 256 rows for up to 10
-        clusters, 200 for 20, 375 steps of 1,024 rows for 150).
+        Maximum number of self-training steps; ``"auto"``: 2,048 rows per cluster, rounded
+        up to a whole number of refreshes of P (100 steps of 256 rows for up to 12
+        clusters, 200 for 20, 300 steps of 1,024 rows for 150).
     max_samples : int or None, default=50_000
         Above this many samples, the training phases see a random subsample of this size,
         and every sample is labelled at the end; None trains on all of them.

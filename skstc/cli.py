@@ -381,7 +381,7 @@ def _add_common(p: argparse.ArgumentParser, embedding: str | None = "tfidf") -> 
                      help="neighbors per text in the kNN graph; 0: the paper's "
                           "self-training (default: 10)")
     stc.add_argument("--max-iter", dest="max_iter", type=_optional_int, metavar="N|auto",
-                     help="self-training steps (default: auto, 10 per cluster)")
+                     help="self-training steps (default: auto, 2,048 rows per cluster)")
     stc.add_argument("--max-samples", dest="max_samples", type=_optional_int,
                      metavar="N|none", help="train on a random subsample of N texts above "
                                             "that many (default: 50000)")

@@ -143,11 +143,12 @@ def test_init_auto(n_clusters, n_neighbors, expected):
 
 @pytest.mark.parametrize(
     ("n_clusters", "n_train", "batch_size", "lr", "update_interval", "steps"),
-    [(1, 10_000, 256, 3e-4, 100, 100), (10, 10_000, 256, 3e-4, 100, 100),
-     (20, 10_000, 256, 3e-4, 100, 200), (64, 10_000, 512, 6e-4, 50, 350),
-     (89, 10_000, 712, 3e-4 * 712 / 256, 36, 324), (152, 10_000, 1024, 1.2e-3, 25, 400),
-     (150, 10_000, 1024, 1.2e-3, 25, 375), (500, 10_000, 1024, 1.2e-3, 25, 1250),
-     (152, 600, 600, 3e-4 * 600 / 256, 43, 688), (40, 100, 256, 3e-4, 100, 400)],
+    [(1, 10_000, 256, 3e-4, 100, 100), (12, 10_000, 256, 3e-4, 100, 100),
+     (13, 10_000, 256, 3e-4, 100, 200), (20, 10_000, 256, 3e-4, 100, 200),
+     (64, 10_000, 512, 6e-4, 50, 300), (89, 10_000, 712, 3e-4 * 712 / 256, 36, 288),
+     (152, 10_000, 1024, 1.2e-3, 25, 325), (150, 10_000, 1024, 1.2e-3, 25, 300),
+     (500, 10_000, 1024, 1.2e-3, 25, 1000), (152, 600, 600, 3e-4 * 600 / 256, 43, 559),
+     (40, 100, 256, 3e-4, 100, 400)],
 )
 def test_self_training_auto_is_sized_in_rows_per_cluster(n_clusters, n_train, batch_size, lr,
                                                          update_interval, steps):
@@ -162,7 +163,7 @@ def test_self_training_settings_given_are_kept_and_auto_only_there():
     st = STCClustering(152, self_train=given)._self_train_sized(10_000)
     assert {k: st[k] for k in given} == given
     assert STCClustering(20, self_train={"update_interval": 7})._max_iter(
-        STCClustering(20, self_train={"update_interval": 7})._self_train_sized(10_000)) == 203
+        STCClustering(20, self_train={"update_interval": 7})._self_train_sized(10_000)) == 161
     st = STCClustering(152, self_train={"batch_size": 512})._self_train_sized(10_000)
     assert (st["lr"], st["update_interval"]) == (pytest.approx(6e-4), 50)  # auto follows it
     with pytest.raises(InvalidParameterError, match="batch_size to be an integer >= 1"):
@@ -173,7 +174,7 @@ def test_self_training_settings_given_are_kept_and_auto_only_there():
 
 def test_max_iter_auto_runs_that_many_steps(blobs, capsys):
     X, _ = blobs
-    for n_clusters, steps in ((4, 165), (5, 210)):  # 2,560 rows per cluster in batches of 64
+    for n_clusters, steps in ((4, 135), (5, 165)):  # 2,048 rows per cluster in batches of 64
         stc = STCClustering(n_clusters, **small_params(max_iter="auto", update_interval=15,
                                                        tol=0.0, verbose=1)).fit(X)
         assert stc.n_iter_ == steps
