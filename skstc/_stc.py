@@ -404,20 +404,25 @@ default="auto"
         return state
 
     def _label(self, prep: Prepared, state, start_labels) -> tuple[np.ndarray, np.ndarray]:
-        """Phase 5: the labels of every sample after and before self-training (those of
-        the rows trained on come from the last refresh; the other rows of a subsampled
-        fit are encoded here)."""
+        """Phase 5: the labels of every sample after and before self-training. Those of a
+        float32 fit on all rows come from its last refresh; otherwise (a subsample, or
+        refreshes in mixed precision) every row is encoded here in float32, as ``predict``
+        does."""
         with prep.phase("label") as note:
-            if prep.rows is None:
-                labels, init_labels = state.labels.cpu().numpy(), state.init_labels.cpu().numpy()
+            if prep.rows is None and prep.autocast_dtype is None:
+                labels = state.labels.cpu().numpy()
             else:
-                labels, init_labels = self._label_all_rows(prep, state.centers), start_labels
+                labels = self._label_all_rows(prep, state.centers)
+            if prep.rows is None:
+                init_labels = state.init_labels.cpu().numpy()
+            else:
+                init_labels = start_labels
                 note["detail"] = f" (trained on a random subsample of {len(prep.rows)})"
             note["done"] = f"labelled {len(labels)} samples"
         return labels, init_labels
 
     def _label_all_rows(self, prep: Prepared, centers) -> np.ndarray:
-        """argmax Q of every row of the input, block by block (for a subsampled fit)."""
+        """argmax Q of every row of the input, block by block, in float32."""
         alpha, encoder = prep.settings["network"]["alpha"], prep.autoencoder.encoder
         return map_scaled(
             lambda Xt: log_q_of_inputs(encoder, centers.detach(), Xt, alpha,

@@ -208,9 +208,8 @@ def self_train(
     mini-batches, plus ``consistency_weight`` γ times the graph consistency term between
     each batch sample and a random neighbor whose Q is that of the last refresh (held fixed
     like P). ``autocast_dtype`` runs the encoder of the steps and of the refreshes in mixed
-    precision; the labels returned then come from one float32 pass of the model kept (as
-    ``predict`` gives them). Returns the final state: ``it``, ``labels`` of the model kept,
-    ``init_labels``, ``history``.
+    precision (and so the labels of the refreshes). Returns the final state: ``it``,
+    ``labels`` of the model kept, ``init_labels``, ``history``.
     """
     history: dict[str, list] = {name: [] for name in
                                 ("iteration", "kl_loss", "delta_label", "n_empty_clusters")}
@@ -239,7 +238,4 @@ def self_train(
         notify(callbacks, "on_step_end", state)
     state.best_iter = state.it
     notify(callbacks, "on_self_train_end", state)
-    if autocast_dtype is not None:  # the labels of the model kept, as predict gives them
-        state.labels = log_q_of_inputs(state.encoder, state.centers.detach(), X, alpha,
-                                       device).argmax(dim=1)
     return state
