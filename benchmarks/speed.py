@@ -224,16 +224,17 @@ def run(args) -> str:
             print(rows[-1], file=sys.stderr, flush=True)
         return result
 
+    # the rows fitted on each real data set: their names and parameters
+    kinds = [("default", []), *([("default, float32", ["precision=float32"])]
+                                * args.compare_float32),
+             *((name, params) for name, *params in args.compare)]
     with tempfile.TemporaryDirectory(dir=args.tmpdir) as tmp:
         for spec in [] if args.default_data == ["none"] else args.default_data:
             path = Path(tmp) / f"{spec.replace(':', '-')}.npy"
             n_clusters = real_data(path, spec)
             k = f"n_clusters={n_clusters}"
-            kinds = [("default", [k]), *([("default, float32", [k, "precision=float32"])]
-                                         * args.compare_float32),
-                     *((name, [k, *params]) for name, *params in args.compare)]
             fits = {kind: measure(kind if len(args.default_data) == 1 else f"{kind}, {spec}",
-                                  path, params, args.repeats)
+                                  path, [k, *params], args.repeats)
                     for kind, params in kinds}
             result = fits["default"]
             if args.peer:
@@ -281,8 +282,7 @@ def run(args) -> str:
         "",
     ]
     if against:
-        names = ["default", *(["default, float32"] * args.compare_float32),
-                 *(name for name, *_ in args.compare)]
+        names = [kind for kind, _ in kinds]
         lines += [
             "Fit seconds against diffusion + k-means on the same matrix, each the median of "
             f"{args.repeats} fits in fresh processes (STC's row over the peer's time):",
