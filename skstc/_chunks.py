@@ -3,7 +3,7 @@
 One helper, four budgets, each named for what it bounds: the scaling's float64
 temporaries, the neighbor search's block of distances, the encoder's activations when a
 whole data set goes through it without gradients, and the scaled copy of a block of rows
-that inference (and the labelling of rows ``fit`` did not train on) holds at a time.
+that inference (and the labelling pass at the end of ``fit``) holds at a time.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import torch
 
 #: Values per block of the input scaling (its float64 temporaries stay about 8 MB).
 SCALING_BLOCK_ENTRIES = 2**20
-#: Entries of one block of the distance matrix or of a graph gather (about 128 MB in float32).
+#: Entries of one block of the neighbor search's distance matrix (about 128 MB in float32).
 GRAPH_BLOCK_ENTRIES = 2**25
 #: Rows per chunk when a whole data set goes through the encoder without gradients.
 INFERENCE_ROWS = 4096
