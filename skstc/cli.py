@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from . import __version__, _texts
 from ._stc import STCClustering as _STC
 from .datasets import DATASETS
 from .embeddings import EMBEDDINGS
@@ -106,18 +106,11 @@ def _read_texts(path: Path, column: str | None, encoding: str) -> list[str]:
     try:
         with path.open(encoding=encoding, newline="") as f:
             if column is None and path.suffix.lower() != ".csv":
-                texts = f.read().split("\n")
-                if texts and texts[-1] == "":
-                    texts.pop()
-                return [t.removesuffix("\r") for t in texts]
-            reader = csv.DictReader(f)
-            fields = reader.fieldnames or []
-            name = column or (fields[0] if len(fields) == 1 else "text")
-            if name not in fields:
-                raise CLIError(
-                    f"{path}: no column {name!r} (columns: {', '.join(fields)}); use --column"
-                )
-            return [row[name] or "" for row in reader]
+                return _texts.lines(f.read())
+            try:
+                return _texts.csv_column(f, path, column)
+            except ValueError as exc:
+                raise CLIError(f"{exc}; use --column") from None
     except UnicodeDecodeError as exc:
         raise CLIError(
             f"{path}: not {encoding} text (byte 0x{exc.object[exc.start]:02x} at offset "

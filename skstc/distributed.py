@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _texts
 from .merging import merged_proba
 
 __all__ = ["SHARD_SUFFIXES", "label_shards", "local_client", "predict", "predict_proba",
@@ -143,8 +144,7 @@ def _read_shard(path: Path, column: str | None, encoding: str) -> list[str]:
     """The texts of one shard: lines of a ``.txt``, a column of a ``.csv`` or ``.parquet``
     (``column``; the only column, else ``"text"``, when None)."""
     if path.suffix == ".txt":
-        lines = path.read_text(encoding=encoding).split("\n")
-        return [t.removesuffix("\r") for t in (lines[:-1] if lines[-1] == "" else lines)]
+        return _texts.lines(path.read_text(encoding=encoding))
     if path.suffix == ".parquet":
         import pandas as pd
 
@@ -152,12 +152,7 @@ def _read_shard(path: Path, column: str | None, encoding: str) -> list[str]:
         name = column or (frame.columns[0] if frame.shape[1] == 1 else "text")
         return frame[name].fillna("").astype(str).tolist()
     with path.open(encoding=encoding, newline="") as f:
-        reader = csv.DictReader(f)
-        fields = reader.fieldnames or []
-        name = column or (fields[0] if len(fields) == 1 else "text")
-        if name not in fields:
-            raise ValueError(f"{path}: no column {name!r} (columns: {', '.join(fields)})")
-        return [row[name] or "" for row in reader]
+        return _texts.csv_column(f, path, column)
 
 
 def _label_shard(saved: dict, path: Path, out_dir: Path, column, encoding) -> int:
