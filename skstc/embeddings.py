@@ -356,6 +356,13 @@ def _resolve_model_path(model: str) -> str:
     return model
 
 
+def _cached_model_path(model: str, folder: str, suffix: str, cache_dir=None) -> str:
+    """Where a model derived locally from ``model`` is kept: ``<cache>/<folder>/<model
+    name with path characters replaced>-<suffix>`` (:func:`default_cache_dir` by default)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", model.strip("/"))
+    return os.path.join(cache_dir or default_cache_dir(), folder, f"{name}-{suffix}")
+
+
 class SentenceEmbedding(_LoadedModelMixin, TransformerMixin, BaseEstimator):
     """Sentence-transformers encoder as a scikit-learn transformer (``skstc[text]``).
 
@@ -437,8 +444,7 @@ class SentenceEmbedding(_LoadedModelMixin, TransformerMixin, BaseEstimator):
                               "'skstc[onnx]'") from exc
         from ._onnx import OnnxInt8Encoder
 
-        name = re.sub(r"[^A-Za-z0-9._-]+", "_", self.model.strip("/"))
-        path = os.path.join(default_cache_dir(), "onnx", f"{name}-int8.onnx")
+        path = _cached_model_path(self.model, "onnx", "int8.onnx")
         return OnnxInt8Encoder(SentenceTransformer(_resolve_model_path(self.model),
                                                    device="cpu"), path)
 
@@ -525,9 +531,7 @@ class StaticEmbedding(_LoadedModelMixin, TransformerMixin, BaseEstimator):
         except ImportError as exc:
             raise ImportError("StaticEmbedding needs model2vec: pip install 'skstc[static]'"
                               ) from exc
-        name = re.sub(r"[^A-Za-z0-9._-]+", "_", self.model.strip("/"))
-        path = os.path.join(self.cache_dir or default_cache_dir(), "model2vec",
-                            f"{name}-{self.pca_dims}")
+        path = _cached_model_path(self.model, "model2vec", str(self.pca_dims), self.cache_dir)
         if not os.path.exists(os.path.join(path, "config.json")):
             from model2vec.distill import distill
 
