@@ -110,8 +110,7 @@ def graph_mean(values: torch.Tensor, neighbors: torch.Tensor) -> torch.Tensor:
     """Mean of ``values`` over each row's closed neighborhood (the row and its neighbors).
 
     ``values`` has shape ``(n, m)``, ``neighbors`` ``(n, n_neighbors)`` indices into it.
-    One ``embedding_bag`` sum, which never holds the ``(n, n_neighbors, m)`` gather (13
-    times faster than gathering it with 150 columns).
+    One ``embedding_bag`` sum, which never holds the ``(n, n_neighbors, m)`` gather.
     """
     k = neighbors.shape[1]
     sums = F.embedding_bag(neighbors.to(values.device), values, mode="sum")
