@@ -7,6 +7,7 @@ import torch
 from scipy.stats import entropy
 
 from skstc._objective import (
+    _off_diagonal,
     conditional_affinities,
     consistency_loss,
     kl_divergence,
@@ -95,6 +96,18 @@ def test_tsne_kl_matches_numpy_reference(alpha):
     ref = np.sum(p[off] * np.log(p[off] / q[off]))
     got = tsne_kl(torch.from_numpy(p), torch.from_numpy(z), alpha)
     np.testing.assert_allclose(float(got), ref, rtol=1e-10)
+
+
+@pytest.mark.parametrize("m", [2, 3, 8])
+def test_off_diagonal_is_the_boolean_mask_forward_and_backward(m):
+    a = torch.randn(m, m, generator=torch.Generator().manual_seed(m), requires_grad=True)
+    mask = ~torch.eye(m, dtype=torch.bool)
+    assert torch.equal(_off_diagonal(a), a[mask])
+    weights = torch.arange(m * (m - 1), dtype=a.dtype)
+    by_slice, = torch.autograd.grad((_off_diagonal(a) * weights).sum(), a)
+    by_mask, = torch.autograd.grad((a[mask] * weights).sum(), a)
+    assert torch.equal(by_slice, by_mask)
+    assert torch.all(by_slice.diagonal() == 0)
 
 
 def test_consistency_loss_matches_reference():
