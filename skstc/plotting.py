@@ -68,6 +68,14 @@ def plot_history(estimator, axes=None):
     return axes
 
 
+def _tsne_2d(Z: np.ndarray, random_state) -> np.ndarray:
+    """t-SNE of the rows of ``Z`` to 2-D (scikit-learn; perplexity 30, less for few rows)."""
+    from sklearn.manifold import TSNE
+
+    perplexity = min(30.0, (len(Z) - 1) / 3)
+    return TSNE(2, perplexity=perplexity, init="pca", random_state=random_state).fit_transform(Z)
+
+
 def plot_embedding(estimator, X, labels=None, *, method="tsne", ax=None, random_state=0,
                    max_samples=3000):
     """2-D map of the latent codes of ``X`` (t-SNE or PCA), coloured by cluster.
@@ -119,11 +127,7 @@ def plot_embedding(estimator, X, labels=None, *, method="tsne", ax=None, random_
         Z, labels = Z[idx], labels[idx]
     if Z.shape[1] > 2:
         if method == "tsne":
-            from sklearn.manifold import TSNE
-
-            perplexity = min(30.0, (len(Z) - 1) / 3)
-            Z = TSNE(2, perplexity=perplexity, init="pca", random_state=random_state
-                     ).fit_transform(Z)
+            Z = _tsne_2d(Z, random_state)
         else:
             from sklearn.decomposition import PCA
 

@@ -267,11 +267,9 @@ def _map_xy(Z: np.ndarray, random_state: int) -> np.ndarray:
     try:
         from umap import UMAP
     except ImportError:
-        from sklearn.manifold import TSNE
+        from .plotting import _tsne_2d
 
-        perplexity = min(30.0, (len(Z) - 1) / 3)
-        return TSNE(2, perplexity=perplexity, init="pca",
-                    random_state=random_state).fit_transform(Z)
+        return _tsne_2d(Z, random_state)
     return UMAP(n_neighbors=min(15, len(Z) - 1), min_dist=0.1, random_state=random_state,
                 n_jobs=1).fit_transform(Z)
 

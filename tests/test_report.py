@@ -123,3 +123,15 @@ def test_render_report_formats():
     assert set(REPORT_FORMATS) == {".html", ".htm", ".png"}
     with pytest.raises(ValueError, match="not '.pdf'"):
         render_report(".pdf", texts, labels, conf, estimator=stc, X=X)
+
+
+def test_map_falls_back_to_tsne_without_umap(monkeypatch):
+    from skstc.plotting import _tsne_2d
+    from skstc.report import _map_xy
+
+    Z = np.random.RandomState(0).randn(60, 5)
+    monkeypatch.setitem(__import__("sys").modules, "umap", None)  # import umap fails
+    xy = _map_xy(Z, random_state=0)
+    assert xy.shape == (60, 2)
+    np.testing.assert_array_equal(xy, _tsne_2d(Z, 0))
+    assert _map_xy(Z[:3], random_state=0).shape == (3, 2)  # too few rows: the codes
