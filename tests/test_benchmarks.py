@@ -262,6 +262,12 @@ def test_n_clusters_smoke(needs_data, capsys):
     k_select, k_silhouette = int(cells[2]), int(cells[3])
     assert 2 <= k_select <= 30 and 2 <= k_silhouette <= 30  # candidates up to 300 / 10
     assert "HDBSCAN" not in out
+    tally = {line.split("|")[1].strip(): line for line in out.splitlines()
+             if line.startswith("| select_n_clusters |") or line.startswith("| k-means sil")}
+    assert set(tally) == {"select_n_clusters", "k-means silhouette"}
+    for line in tally.values():
+        near, kept = (c.strip() for c in line.strip("|").split("|")[1:])
+        assert near.endswith(" of 1") and kept.endswith(" of 1")
 
 
 @pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # 300 rows
