@@ -276,7 +276,8 @@ def test_n_clusters_range_smoke(needs_data, capsys):
     true_k, k, (lo, hi) = int(cells[1]), int(cells[2]), map(int, cells[3].split("–"))
     assert 2 <= lo <= k <= hi <= 30  # candidates up to 300 / 10
     assert cells[4] == ("yes" if lo <= true_k <= hi else "no") and int(cells[5]) == lo
-    assert "| within a factor 1.5 / inside |" in out
+    assert int(cells[6]) == hi and all(0 <= float(c) <= 100 for c in cells[7:9])
+    assert "| within a factor 1.5 / inside / NMI within 2 |" in out
 
 
 @pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # 300 rows
