@@ -4,7 +4,10 @@
 :meth:`STCClustering.fit <skstc.STCClustering.fit>` that do not depend on the number of
 clusters once (scaling, the kNN graph, pretraining), then, for every candidate k, STC's
 own initial clustering of the latent codes, scored by the silhouette of its labels in the
-scaled input: the partition of the codes that fits the input's geometry best names k.
+scaled input. The recommendation is the largest k whose score is within the measured
+noise of the best: among partitions the data support equally well, the finest, since
+clusters can be merged afterwards without refitting
+(:func:`skstc.merging.merge_clusters`) but not split.
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ class NClustersSelection:
     Attributes
     ----------
     n_clusters : int
-        The recommended number of clusters: the candidate of highest score.
+        The recommended number of clusters: the largest candidate within the noise of
+        the best score (``range[1]``).
     candidates : ndarray of shape (n_candidates,)
         The numbers of clusters tried, increasing.
     scores : ndarray of shape (n_candidates,)
@@ -70,6 +74,11 @@ class NClustersSelection:
     times: dict = field(default_factory=dict)
 
     @property
+    def best_n_clusters(self) -> int:
+        """The candidate of highest score."""
+        return int(self.candidates[int(np.argmax(self.scores))])
+
+    @property
     def range(self) -> tuple[int, int]:
         """The smallest and the largest candidate within the noise of the best."""
         supported = self.candidates[self.within_noise]
@@ -80,9 +89,9 @@ class NClustersSelection:
         lo, hi = self.range
         if lo == hi:
             return f"{self.n_clusters} clusters, clearly ahead of the other candidates"
-        smallest = "" if lo == self.n_clusters else f"; {lo} is the smallest of them"
-        return (f"{self.n_clusters} clusters score best; the data support {lo} to {hi} "
-                f"(within the noise of the best){smallest}")
+        return (f"{self.n_clusters} clusters recommended: the data support {lo} to {hi} "
+                f"(within the noise of the best score, at {self.best_n_clusters}); the "
+                "largest, since clusters can be merged later but not split")
 
     def to_frame(self):
         """The curve as a pandas DataFrame (``n_clusters``, ``silhouette``,
@@ -183,8 +192,10 @@ def select_n_clusters(
     on graph-averaged codes from 50 clusters on, as ``init="auto"``) labels the training
     rows, and the labels are scored by their silhouette in the scaled input (Euclidean,
     on at most ``SELECTION_MAX_SAMPLES`` = 10,000 rows drawn with a fixed seed). The
-    recommended k has the highest score. The cost is one pretraining plus one k-means
-    per candidate, less than three default fits of STC on 20,000 texts.
+    recommended k is the largest candidate within the noise of the highest score (the
+    finest partition the data support as well; clusters can be merged later without
+    refitting). The cost is one pretraining plus one k-means per candidate, one to four
+    default fits of STC on the development sets.
 
     Read more in the :ref:`User Guide <n-clusters>`.
 
@@ -206,8 +217,8 @@ def select_n_clusters(
     Returns
     -------
     selection : NClustersSelection
-        ``n_clusters`` (the recommendation), ``candidates``, ``scores``,
-        ``within_noise`` and ``range`` (the candidates the data support as well, within
+        ``n_clusters`` (the recommendation), ``best_n_clusters``, ``candidates``,
+        ``scores``, ``within_noise`` and ``range`` (the candidates the data support as well, within
         the measured noise of the curve), ``times``; ``summary()``, ``to_frame()`` and
         ``plot()`` show them.
 
@@ -228,12 +239,11 @@ def select_n_clusters(
     t0 = time.perf_counter()
     sub = fixed_rows(len(partitions.Z), SELECTION_MAX_SAMPLES)
     scores = silhouettes(partitions.X[sub], [compact(lab[sub]) for lab in partitions.labels])
-    best = int(np.argmax(scores))
-    within = _within_noise(partitions, sub, best)
+    within = _within_noise(partitions, sub, int(np.argmax(scores)))
     times = dict(partitions.times)
     times["candidates"] += time.perf_counter() - t0
     return NClustersSelection(
-        n_clusters=int(partitions.candidates[best]), candidates=partitions.candidates,
+        n_clusters=int(partitions.candidates[within].max()), candidates=partitions.candidates,
         scores=scores, within_noise=within, times=times,
     )
 

@@ -1,4 +1,5 @@
-"""select_n_clusters: the recommended k, its curve, determinism and bad candidates."""
+"""select_n_clusters: the recommended k (the largest within noise of the best), its curve,
+determinism and bad candidates."""
 
 import numpy as np
 import pytest
@@ -130,8 +131,11 @@ def test_range_within_noise_is_measured_on_folds_of_the_scored_rows():
     noise = np.random.RandomState(0).uniform(size=(400, 10))
     flat = select_n_clusters(noise, [2, 3, 4, 5, 6, 8], estimator=small, random_state=0)
     lo, hi = flat.range
-    assert flat.within_noise[list(flat.candidates).index(flat.n_clusters)]
-    assert lo <= flat.n_clusters <= hi and flat.within_noise.sum() >= 2
-    assert f"the data support {lo} to {hi}" in flat.summary()
+    assert flat.within_noise[list(flat.candidates).index(flat.best_n_clusters)]
+    assert flat.best_n_clusters == flat.candidates[flat.scores.argmax()]
+    assert flat.n_clusters == hi and flat.within_noise.sum() >= 2  # the finest supported
+    assert flat.summary().startswith(f"{hi} clusters recommended: the data support {lo} to "
+                                     f"{hi} (within the noise of the best score, at "
+                                     f"{flat.best_n_clusters})")
     frame = flat.to_frame()
     assert list(frame.columns) == ["n_clusters", "silhouette", "within_noise", "recommended"]
