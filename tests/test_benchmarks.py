@@ -311,3 +311,27 @@ def test_embed_speed_and_shards_smoke(needs_data, capsys):
     out = capsys.readouterr().out
     assert "| tfidf | this process | 2472 |" in out
     assert "| tfidf | LocalCluster, 1 workers | 2472 |" in out
+
+
+@pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # 300 rows
+def test_floor_smoke(needs_data, capsys, monkeypatch):
+    from sklearn.metrics import silhouette_score
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # floor.py imports run.py
+    floor = _load("floor")
+    X, labels = np.random.RandomState(0).randn(200, 4), np.arange(200) % 3
+    assert floor._silhouette(X, labels) == pytest.approx(silhouette_score(X, labels))
+    monkeypatch.setattr(floor, "_silhouette", lambda X, labels: -0.5)  # every partition flagged
+    assert floor.main(["--datasets", "searchsnippets", "biomedical", "--embedding", "tfidf",
+                       "--subsample", "300", "--seeds", "1", "--param", "max_iter=10",
+                       "--param", "pretrain.epochs=1",
+                       "--param", "network.hidden_dims=(32,)"]) == 0
+    out = capsys.readouterr().out
+    rows = [[c.strip() for c in line.split("|")[3:-1]] for line in out.splitlines()
+            if line.startswith(("| searchsnippets |", "| biomedical |"))]
+    assert len(rows) == 2
+    for cells in rows:
+        assert all(c.endswith(" / -0.5000") for c in cells[:3])
+        km, diff = (c.split(" / ")[0] for c in cells[1:3])
+        assert cells[3:] == [km, diff]  # STC's partition replaced by the peer's
+    assert "Family-balanced mean ACC" in out

@@ -1,0 +1,102 @@
+"""A floor for STC: does the silhouette of the final partition in the input flag its losses?
+
+For each labelled set and seed, at the true number of clusters: STC (the library
+defaults), k-means (``KMeans(n_init=10)``) and diffusion + k-means
+(:class:`skstc.baselines.DiffusionKMeans`), the peers of ``benchmarks/run.py`` on the same
+matrix and seed; the ACC of each partition and its mean silhouette in the input
+(Euclidean, on the 10,000 rows that ``select_n_clusters`` scores). Then the ACC of two
+rules that keep STC's partition unless its silhouette is negative (the average text closer
+to another cluster than to its own) and take a peer's partition instead, with their
+family-balanced means (``benchmarks/run.py``'s table). A probe for issue #41's "floor by
+construction": the library does not apply either rule.
+
+Usage (about 25 minutes on 2 CPU cores, the twelve sets)::
+
+    python benchmarks/floor.py --seeds 2 --out floor.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+import numpy as np
+
+SETS = ["stackoverflow", "biomedical", "searchsnippets", "agnews", "googlenews-TS",
+        "googlenews-T", "googlenews-S", "tweet", "clinc150", "hwu64", "snips", "stackexchange"]
+PEERS = ["k-means", "diffusion+k-means"]
+
+
+def _silhouette(X: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette of ``labels`` in ``X`` on the rows ``select_n_clusters`` scores."""
+    import torch
+
+    from skstc.selection import SELECTION_MAX_SAMPLES, compact, fixed_rows, silhouettes
+
+    sub = fixed_rows(len(X), SELECTION_MAX_SAMPLES)
+    lab = compact(torch.from_numpy(np.asarray(labels, dtype=np.int64)[sub]))
+    return float(silhouettes(torch.from_numpy(np.asarray(X, dtype=np.float64)[sub]), [lab])[0])
+
+
+def main(argv=None) -> int:
+    from run import family_table
+
+    from skstc.embeddings import default_cache_dir
+    from skstc.evaluation import (
+        load_embedded,
+        make_method,
+        parse_params,
+        publish,
+        report_preamble,
+    )
+    from skstc.metrics import cluster_accuracy
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", nargs="+", default=SETS)
+    parser.add_argument("--embedding", default="minilm")
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--subsample", type=int, default=None)
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="an STCClustering parameter or setting, e.g. max_iter=100")
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args(argv)
+    params = parse_params(args.param)
+
+    rows, records = [], []
+    for dataset in args.datasets:
+        X, y = load_embedded(dataset, args.embedding, cache_dir=default_cache_dir(),
+                             subsample=args.subsample)
+        X, k = np.asarray(X), int(np.unique(y).size)
+        for seed in range(args.seeds):
+            acc, sil = {}, {}
+            for method in ["STC", *PEERS]:
+                labels = make_method(method, k, seed, params).fit(X).labels_
+                acc[method], sil[method] = 100 * cluster_accuracy(y, labels), _silhouette(X, labels)
+            for peer in PEERS:
+                acc[f"STC, else {peer}"] = acc["STC" if sil["STC"] >= 0 else peer]
+            records += [{"dataset": dataset, "embedding": args.embedding, "method": m,
+                         "seed": seed, "split": "all", "ACC": a / 100} for m, a in acc.items()]
+            rows.append(f"| {dataset} | {seed} | " + " | ".join(
+                f"{acc[m]:.1f} / {sil[m]:.4f}" for m in ["STC", *PEERS]) + " | "
+                + " | ".join(f"{acc[f'STC, else {p}']:.1f}" for p in PEERS) + " |")
+            print(rows[-1], file=sys.stderr, flush=True)
+    report = [
+        *report_preamble("## The silhouette of STC's partition as a floor",
+                         "python " + shlex.join(sys.argv)),
+        f"- Embedding: {args.embedding}; seeds 0–{args.seeds - 1}; the true number of "
+        "clusters; STC with the library defaults"
+        + (f" and {shlex.join(args.param)}" if args.param else ""),
+        "",
+        "| data set | seed | STC ACC / silhouette | k-means | diffusion + k-means | "
+        "STC, else k-means | STC, else diffusion + k-means |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+        *family_table(records),
+        "",
+    ]
+    return publish("\n".join(report), args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
