@@ -103,7 +103,8 @@ class NClustersSelection:
                              "recommended": self.candidates == self.n_clusters})
 
     def plot(self, ax=None):
-        """The score of every candidate, the recommended one marked (matplotlib).
+        """The score of every candidate, the recommended one marked (and the best
+        scoring one, where it differs), matplotlib.
 
         Returns the Axes.
         """
@@ -114,8 +115,12 @@ class NClustersSelection:
         ax.plot(self.candidates, self.scores, marker="o", color="0.3")
         lo, hi = self.range
         ax.axvspan(lo, hi, color="C0", alpha=0.12, lw=0, label=f"within noise: {lo}–{hi}")
-        best = self.scores[self.candidates == self.n_clusters][0]
-        ax.plot([self.n_clusters], [best], marker="o", color="C3", ls="none",
+        if self.best_n_clusters != self.n_clusters:
+            top = self.scores[self.candidates == self.best_n_clusters][0]
+            ax.plot([self.best_n_clusters], [top], marker="o", mfc="none", color="C3",
+                    ls="none", label=f"best score: {self.best_n_clusters}")
+        chosen = self.scores[self.candidates == self.n_clusters][0]
+        ax.plot([self.n_clusters], [chosen], marker="o", color="C3", ls="none",
                 label=f"recommended: {self.n_clusters}")
         ax.set(xscale="log", xlabel="number of clusters", ylabel="silhouette in the input")
         ax.legend(loc="best", fontsize="small")

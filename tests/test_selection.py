@@ -139,3 +139,18 @@ def test_range_within_noise_is_measured_on_folds_of_the_scored_rows():
                                      f"{flat.best_n_clusters})")
     frame = flat.to_frame()
     assert list(frame.columns) == ["n_clusters", "silhouette", "within_noise", "recommended"]
+
+
+def test_plot_marks_the_best_score_where_it_is_not_the_recommendation():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    sel = NClustersSelection(n_clusters=3, candidates=np.array([2, 3, 4]),
+                             scores=np.array([0.30, 0.29, 0.10]),
+                             within_noise=np.array([True, True, False]))
+    assert sel.best_n_clusters == 2 and sel.range == (2, 3)
+    assert sel.summary().startswith("3 clusters recommended: the data support 2 to 3 "
+                                    "(within the noise of the best score, at 2)")
+    legend = [t.get_text() for t in sel.plot().get_legend().get_texts()]
+    assert legend == ["within noise: 2–3", "best score: 2", "recommended: 3"]
