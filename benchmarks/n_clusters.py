@@ -53,6 +53,11 @@ DEFAULT_SETS = ["stackoverflow", "searchsnippets", "biomedical", "googlenews-TS"
                 "snips", "stackexchange"]
 
 
+def _near(k: int, true_k: int, factor: float = 1.5) -> bool:
+    """Whether ``k`` is within a factor ``factor`` of ``true_k``, either way."""
+    return max(k, true_k) / min(k, true_k) <= factor
+
+
 def _kmeans_silhouette(X: np.ndarray, candidates: np.ndarray, seed: int) -> int:
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
@@ -118,7 +123,7 @@ def run(args) -> str:
         nmi_true, ari_true, fit_s = fits[true_k]
         for m, k in chosen.items():  # (k within a factor 1.5, NMI within 2 of the true k's)
             near, nmi_kept = tally.get(m, (0, 0))
-            tally[m] = (near + (max(k, true_k) / min(k, true_k) <= 1.5),
+            tally[m] = (near + _near(k, true_k),
                         nmi_kept + (fits[k][0] >= nmi_true - 2))
         cells = [f"{fits[k][0]:.1f} / {fits[k][1]:.1f}" for k in chosen.values()]
         row = (f"| {dataset} | {true_k} | " + " | ".join(str(k) for k in chosen.values())
@@ -201,7 +206,7 @@ def run_criteria(args) -> str:
                                                 random_state=args.seed))
         print(f"{dataset}: true {true_k}, chosen {chosen}", file=sys.stderr, flush=True)
         for name, k in chosen.items():
-            within[name] = within.get(name, 0) + (max(k, true_k) / min(k, true_k) <= 1.3)
+            within[name] = within.get(name, 0) + _near(k, true_k, 1.3)
         lines.append(f"| {dataset} | {true_k} | " + " | ".join(map(str, chosen.values())) + " |")
     names = list(within)
     head = "| data set | true k | " + " | ".join(names) + " |"
@@ -238,9 +243,9 @@ def run_range(args) -> str:
         nmi = {kk: 100 * normalized_mutual_info_score(y, STCClustering(
             kk, **{**params, "random_state": args.seed}).fit(X).labels_)
             for kk in sorted({true_k, hi})}
-        tally["factor"] += max(k, true_k) / min(k, true_k) <= 1.5
-        tally["smallest"] += max(lo, true_k) / min(lo, true_k) <= 1.5
-        tally["largest"] += max(hi, true_k) / min(hi, true_k) <= 1.5
+        tally["factor"] += _near(k, true_k)
+        tally["smallest"] += _near(lo, true_k)
+        tally["largest"] += _near(hi, true_k)
         tally["nmi"] += nmi[hi] >= nmi[true_k] - 2
         tally["inside"] += inside
         print(f"{dataset}: true {true_k}, k {k}, range {lo}-{hi}, NMI {nmi}", file=sys.stderr,
