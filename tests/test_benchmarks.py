@@ -322,12 +322,12 @@ def test_floor_smoke(needs_data, capsys, monkeypatch):
     X, labels = np.random.RandomState(0).randn(200, 4), np.arange(200) % 3
     assert floor._silhouette(X, labels) == pytest.approx(silhouette_score(X, labels))
     monkeypatch.setattr(floor, "_silhouette", lambda X, labels: -0.5)  # every partition flagged
-    assert floor.main(["--datasets", "searchsnippets", "biomedical", "--embedding", "tfidf",
+    assert floor.main(["--datasets", "searchsnippets", "biomedical", "--embeddings", "tfidf",
                        "--subsample", "300", "--seeds", "1", "--param", "max_iter=10",
                        "--param", "pretrain.epochs=1",
                        "--param", "network.hidden_dims=(32,)"]) == 0
     out = capsys.readouterr().out
-    rows = [[c.strip() for c in line.split("|")[3:-1]] for line in out.splitlines()
+    rows = [[c.strip() for c in line.split("|")[4:-1]] for line in out.splitlines()
             if line.startswith(("| searchsnippets |", "| biomedical |"))]
     assert len(rows) == 2
     for cells in rows:
