@@ -12,6 +12,7 @@ import copy
 import sys
 import warnings
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -22,6 +23,7 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import silhouette_score
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
@@ -29,9 +31,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._device import cpu_copy
 from ._scaling import map_scaled
-from ._training import encode, log_q_of_inputs, self_train
+from ._training import distil, encode, log_q_of_inputs, self_train
 from .callbacks import Callback, PrintLog, ProgressBar
-from .inits import umap_class, umap_input
+from .inits import KMEANS_MAX_SAMPLES, diffused_input, mean_codes, umap_class, umap_input
 from .stages import Prepared, _prepare_validated
 
 #: The ``"auto"`` self-training, in rows: a batch holds about 8 rows of each cluster
@@ -43,6 +45,14 @@ BATCH_SIZE_RANGE = (256, 1024)
 LR_PER_256_ROWS = 3e-4
 REFRESH_ROWS = 25_600
 ROWS_PER_CLUSTER = 2_048
+
+#: The floor's distillation (:meth:`STCClustering._floor`) runs self-training's number of
+#: steps and batch size at this many times its learning rate.
+DISTIL_LR_FACTOR = 3
+
+#: Rows on which the silhouettes of ``score`` and of the floor are computed (a random
+#: subsample drawn with a fixed seed above this).
+SILHOUETTE_MAX_SAMPLES = 5_000
 
 #: The settings of ``network``, ``pretrain`` and ``self_train``, and their defaults.
 DEFAULTS = {
@@ -87,6 +97,27 @@ _SETTING_CHECKS = {
 
 #: The ``self_train`` settings that take ``"auto"`` (sized to the number of clusters).
 _AUTO_SELF_TRAIN = ("lr", "batch_size", "update_interval")
+
+
+def _silhouette(X: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette coefficient of ``labels`` in ``X`` (Euclidean), on at most
+    :data:`SILHOUETTE_MAX_SAMPLES` rows drawn with a fixed seed; NaN when it is not defined
+    (fewer than 2 clusters, or as many as rows)."""
+    n_labels = np.unique(labels).size
+    if n_labels < 2 or n_labels >= X.shape[0]:
+        return float("nan")
+    sample_size = SILHOUETTE_MAX_SAMPLES if X.shape[0] > SILHOUETTE_MAX_SAMPLES else None
+    return float(silhouette_score(X, labels, sample_size=sample_size, random_state=0))
+
+
+class _Floor(NamedTuple):
+    """What the floor leaves: the labels of every row and the centroids μ (the fallback's
+    when it fell back), the silhouette of self-training's labels, and whether it fell back."""
+
+    labels: np.ndarray
+    centers: torch.Tensor
+    silhouette: float
+    fallback: bool
 
 
 class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
@@ -367,11 +398,13 @@ default="auto"
         """
         X = self._validate(X, reset=True)
         prep = _prepare_validated(self, X)  # subsample, scale, kNN graph, pretrain
+        pretrained = copy.deepcopy(prep.autoencoder.encoder.state_dict())
         with prep.seeded():
             centers, start_labels = self._initial_centroids(prep)  # μ: k-means (init)
             state = self._self_train(prep, centers)  # refine by KL(P ‖ Q)
             labels, init_labels = self._label(prep, state, start_labels)  # argmax Q
-        self._store(prep, state, labels, init_labels)
+            floor = self._floor(prep, labels, state.centers, pretrained)  # keep the input's
+        self._store(prep, state, init_labels, floor)
         return self
 
     def _initial_centroids(self, prep: Prepared):
@@ -421,6 +454,41 @@ default="auto"
             note["done"] = f"labelled {len(labels)} samples"
         return labels, init_labels
 
+    def _floor(self, prep: Prepared, labels: np.ndarray, centers, pretrained: dict) -> _Floor:
+        """Phase 6, the floor: when the mean silhouette of ``labels`` in the input is
+        negative (the average text is nearer to another cluster than to its own: the codes
+        lost the input's clusters), the partition of diffusion + k-means over the kNN graph
+        (:func:`~skstc.inits.diffused_input`, k-means as scikit-learn's default) replaces
+        it, distilled into the pretrained encoder and new centroids
+        (:func:`~skstc._training.distil`), so that ``predict``, ``predict_proba`` and
+        ``transform`` agree with it. No graph (``n_neighbors=0``), no floor."""
+        with prep.phase("floor") as note:
+            silhouette = _silhouette(prep.X, labels)
+            note["done"] = f"silhouette of the partition in the input {silhouette:.3f}"
+            if prep.neighbors is None or not silhouette < 0:
+                return _Floor(labels, centers, silhouette, fallback=False)
+            view = diffused_input(None, prep.Xt, prep.neighbors, None)
+            fit_rows = np.arange(len(view))
+            if len(view) > KMEANS_MAX_SAMPLES:
+                fit_rows = np.sort(prep.rng.choice(len(view), KMEANS_MAX_SAMPLES, replace=False))
+            km = KMeans(self.n_clusters, random_state=prep.rng).fit(view[fit_rows])
+            partition = km.predict(view)
+            encoder = prep.autoencoder.encoder
+            encoder.load_state_dict(pretrained)
+            Z = encode(encoder, prep.Xt, prep.device, prep.autocast_dtype).cpu().numpy()
+            centers = torch.nn.Parameter(torch.from_numpy(
+                mean_codes(Z, partition, view, km.cluster_centers_)).to(prep.device))
+            st = prep.settings["self_train"]
+            distil(encoder, centers, prep.Xt, torch.from_numpy(partition).long(),
+                   alpha=prep.settings["network"]["alpha"], n_steps=self._max_iter(st),
+                   batch_size=st["batch_size"], lr=DISTIL_LR_FACTOR * st["lr"],
+                   device=prep.device, generator=prep.generator,
+                   autocast_dtype=prep.autocast_dtype)
+            labels = self._label_all_rows(prep, centers)
+            note["detail"] = (": negative, so the partition of diffusion + k-means, "
+                              "distilled into the model")
+        return _Floor(labels, centers, silhouette, fallback=True)
+
     def _label_all_rows(self, prep: Prepared, centers) -> np.ndarray:
         """argmax Q of every row of the input, block by block, in float32."""
         alpha, encoder = prep.settings["network"]["alpha"], prep.autoencoder.encoder
@@ -429,14 +497,15 @@ default="auto"
                                        prep.device).argmax(1),
             prep.X, prep.offset, prep.divisor)
 
-    def _store(self, prep: Prepared, state, labels: np.ndarray, init_labels: np.ndarray) -> None:
+    def _store(self, prep: Prepared, state, init_labels: np.ndarray, floor: _Floor) -> None:
         """The fitted attributes, all set here, after training (an interrupted or failed
         fit leaves the estimator as it was); a warning if clusters ended empty."""
         prep.autoencoder.eval()
         self._offset, self._divisor = prep.offset, prep.divisor
         self.autoencoder_ = prep.autoencoder
-        self.cluster_centers_ = state.centers.detach().cpu().numpy()
-        self._centers = state.centers.detach()
+        self.cluster_centers_ = floor.centers.detach().cpu().numpy()
+        self._centers = floor.centers.detach()
+        self.silhouette_, self.fallback_ = floor.silhouette, floor.fallback
         self.device_, self.precision_ = prep.device, prep.precision
         self.n_iter_ = state.it
         self.init_labels_ = init_labels
@@ -445,7 +514,7 @@ default="auto"
                              **state.history, time=prep.timings)
         self.callbacks_ = prep.callbacks[:len(self.callbacks or ())]
         self.settings_ = prep.settings
-        self.labels_ = labels  # the refresh kept saw the final encoder and centroids
+        self.labels_ = floor.labels  # argmax Q of the final encoder and centroids
         n_used = np.unique(self.labels_).size
         if n_used < self.n_clusters:
             when, advice = (("self-training", ", a smaller lr or fewer max_iter")
@@ -548,11 +617,8 @@ default="auto"
             Mean silhouette coefficient.
         """
         labels, X = self._map_validated(X, lambda Xt: self._log_proba(Xt).argmax(1))
-        n_labels = np.unique(labels).size
-        if n_labels < 2 or n_labels >= X.shape[0]:
-            return -1.0
-        sample_size = 5000 if X.shape[0] > 5000 else None
-        return float(silhouette_score(X, labels, sample_size=sample_size, random_state=0))
+        silhouette = _silhouette(X, labels)
+        return -1.0 if np.isnan(silhouette) else silhouette
 
     # ------------------------------------------------------------------ sklearn glue
     @property

@@ -239,3 +239,38 @@ def self_train(
     state.best_iter = state.it
     notify(callbacks, "on_self_train_end", state)
     return state
+
+
+def distil(
+    encoder: nn.Module,
+    centers: nn.Parameter,
+    X: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    alpha: float,
+    n_steps: int,
+    batch_size: int,
+    lr: float,
+    device: torch.device,
+    generator: torch.Generator,
+    autocast_dtype: torch.dtype | None = None,
+) -> None:
+    """Fit encoder and centroids μ to a given partition ``labels`` of the rows of ``X``.
+
+    ``n_steps`` Adam steps on shuffled batches of the cross-entropy of Q against the
+    partition (KL(P ‖ Q) with P one-hot), so that argmax Q reproduces a partition found
+    outside the latent space: the fallback of STC's floor (:meth:`STCClustering.fit`).
+    """
+    optimizer = _adam([*encoder.parameters(), centers], lr)
+    labels = labels.to(device)
+    batches = _minibatches(X.shape[0], batch_size, generator)
+    encoder.train()
+    for _ in range(n_steps):
+        idx = next(batches)
+        with autocast(device, autocast_dtype):
+            z = encoder(X[idx].to(device, non_blocking=True))
+        loss = F.nll_loss(log_soft_assignment(z.float(), centers, alpha), labels[idx.to(device)])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    encoder.eval()

@@ -383,7 +383,8 @@ def test_init_labels_are_the_first_refresh_of_self_training(blobs):
     stc = STCClustering(4, **small_params(max_iter=0)).fit(X)
     np.testing.assert_array_equal(stc.init_labels_, stc.labels_)
     assert stc.n_iter_ == 0
-    assert list(stc.history_["time"]) == ["graph", "pretrain", "init", "self_train", "label"]
+    assert list(stc.history_["time"]) == ["graph", "pretrain", "init", "self_train", "label",
+                                          "floor"]
 
 
 def test_inference_never_moves_the_fitted_model(blobs):
