@@ -7,8 +7,10 @@ matrix and seed; the ACC of each partition and its mean silhouette in the input
 (Euclidean, on the 10,000 rows that ``select_n_clusters`` scores). Then the ACC of two
 rules that keep STC's partition unless its silhouette is negative (the average text closer
 to another cluster than to its own) and take a peer's partition instead, with their
-family-balanced means (``benchmarks/run.py``'s table). A probe for issue #41's "floor by
-construction": the library does not apply either rule.
+family-balanced means (``benchmarks/run.py``'s table). The probe for issue #41's "floor by
+construction"; the library applies the second rule since 2645a1a (``STCClustering``'s
+floor, on ``score``'s 5,000 rows), so STC's column is its partition after the floor,
+marked † where the fit fell back (``fallback_``).
 
 Usage (about 25 minutes on 2 CPU cores, the twelve sets)::
 
@@ -66,18 +68,21 @@ def main(argv=None) -> int:
                                  subsample=args.subsample)
             X, k = np.asarray(X), int(np.unique(y).size)
             for seed in range(args.seed, args.seed + args.seeds):
-                acc, sil = {}, {}
+                acc, sil, fell_back = {}, {}, ""
                 for method in ["STC", *PEERS]:
-                    labels = make_method(method, k, seed, params).fit(X).labels_
-                    acc[method] = 100 * cluster_accuracy(y, labels)
-                    sil[method] = _silhouette(X, labels)
+                    model = make_method(method, k, seed, params).fit(X)
+                    acc[method] = 100 * cluster_accuracy(y, model.labels_)
+                    sil[method] = _silhouette(X, model.labels_)
+                    if getattr(model, "fallback_", False):
+                        fell_back = " †"
                 for peer in PEERS:
                     acc[f"STC, else {peer}"] = acc["STC" if sil["STC"] >= 0 else peer]
                 records += [{"dataset": dataset, "embedding": embedding, "method": m,
                              "seed": seed, "split": "all", "ACC": a / 100}
                             for m, a in acc.items()]
                 rows.append(f"| {dataset} | {embedding} | {seed} | " + " | ".join(
-                    f"{acc[m]:.1f} / {sil[m]:.4f}" for m in ["STC", *PEERS]) + " | "
+                    f"{acc[m]:.1f} / {sil[m]:.4f}" + fell_back * (m == "STC")
+                    for m in ["STC", *PEERS]) + " | "
                     + " | ".join(f"{acc[f'STC, else {p}']:.1f}" for p in PEERS) + " |")
                 print(rows[-1], file=sys.stderr, flush=True)
     report = [

@@ -2,8 +2,9 @@
 
 ``fit`` runs :func:`skstc.stages.prepare` (validate, scale, subsample, kNN graph, pretrain
 the autoencoder), the start (:mod:`skstc.inits`), self-training
-(:func:`~skstc._training.self_train`) and labels every row; nothing is stored on the
-estimator before the last phase ends.
+(:func:`~skstc._training.self_train`), labels every row and checks the partition against
+the input (the floor: a fallback distilled by :func:`~skstc._training.distil`); nothing is
+stored on the estimator before the last phase ends.
 """
 
 from __future__ import annotations
@@ -129,7 +130,9 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
     target P and the loss KL(P ‖ Q). By default two additions make it use the
     neighborhoods of the input: a t-SNE term in the pretraining, and a k-nearest-neighbor
     graph in the self-training (P sharpened from Q averaged over each sample's neighbors,
-    and a loss that makes neighbors agree). The paper's algorithm is
+    and a loss that makes neighbors agree); and a floor: where the final partition has a
+    negative mean silhouette in the input, the partition of diffusion + k-means over the
+    graph replaces it, distilled into encoder and centroids. The paper's algorithm is
     ``STCClustering(k, init="kmeans", n_neighbors=0, pretrain={"tsne_weight": 0},
     network={"decoder_dims": None})``. Above ``max_samples`` rows the training phases see
     a random subsample, and every row is labelled at the end.
@@ -201,6 +204,12 @@ default="auto"
         Cluster of each training sample (equal to ``predict(X)``).
     init_labels_ : ndarray of shape (n_samples,)
         Labels given by the initial centroids, before self-training.
+    silhouette_ : float
+        Mean silhouette in the input of self-training's labels (on 5,000 rows drawn with
+        a fixed seed, as ``score``); NaN with fewer than 2 clusters.
+    fallback_ : bool
+        Whether that silhouette was negative, so that ``labels_`` and the model come from
+        the floor's fallback (diffusion + k-means, distilled); False without a graph.
     cluster_centers_ : ndarray of shape (n_clusters, n_components)
         Centroids μ in latent space.
     n_iter_ : int
@@ -209,7 +218,7 @@ default="auto"
         ``pretrain_loss`` and ``pretrain_tsne_loss`` per epoch; per refresh of P:
         ``iteration``, ``kl_loss``, ``delta_label``, ``n_empty_clusters`` (and what
         callbacks add); ``time``: seconds per phase (``graph``, ``pretrain``, ``init``,
-        ``self_train``, ``label``).
+        ``self_train``, ``label``, ``floor``).
     callbacks_ : list of Callback
         The fitted copies of ``callbacks``.
     settings_ : dict
@@ -382,7 +391,8 @@ default="auto"
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Pretrain the autoencoder, initialise the centroids, self-train, label.
+        """Pretrain the autoencoder, initialise the centroids, self-train, label, and
+        fall back to diffusion + k-means where the labels' silhouette is negative.
 
         Parameters
         ----------
@@ -599,7 +609,8 @@ default="auto"
         """Mean silhouette coefficient of ``predict(X)`` in the input space.
 
         Computed with Euclidean distances on ``X`` as given (before scaling), on at
-        most 5,000 samples drawn with a fixed seed, so that models with different
+        most 5,000 samples drawn with a fixed seed (the floor of ``fit`` checks the same
+        value, ``silhouette_``), so that models with different
         hyper-parameters, ``n_clusters`` included, are scored on the same footing.
         Higher is better (at most 1); -1 when all samples fall in one cluster.
         This makes ``GridSearchCV`` usable without a ``scoring`` argument.

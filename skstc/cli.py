@@ -213,6 +213,10 @@ def _cmd_cluster(args) -> int:
         args.n_clusters = _chosen_n_clusters(args, X)
     stc = STCClustering(args.n_clusters, random_state=args.seed, **_stc_params(args))
     labels = stc.fit_predict(X)
+    if stc.fallback_:
+        _say(args, f"self-training's clusters overlapped in the embedding (mean silhouette "
+                   f"{stc.silhouette_:.3f}): these are diffusion + k-means' clusters, "
+                   "learnt by the model")
     proba = stc.predict_proba(X)
     mapping = None
     if args.merge_to is not None:

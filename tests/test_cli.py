@@ -43,6 +43,16 @@ def test_cluster_text_file(texts_file, tmp_path, capsys):
     assert captured.err == ""
 
 
+def test_cluster_says_when_the_floor_fell_back(texts_file, tmp_path, monkeypatch, capsys):
+    import skstc._stc
+
+    monkeypatch.setattr(skstc._stc, "_silhouette", lambda X, labels: -0.01)
+    out = tmp_path / "labels.csv"
+    assert main(["cluster", str(texts_file), "--n-clusters", "3", "-o", str(out),
+                 "--no-cache", *FAST]) == 0
+    assert "overlapped in the embedding (mean silhouette -0.010)" in capsys.readouterr().err
+
+
 def test_best_embedding_is_minilm_with_the_text_extra(monkeypatch):
     from skstc.cli import best_embedding
 
