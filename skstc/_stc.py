@@ -47,8 +47,8 @@ LR_PER_256_ROWS = 3e-4
 REFRESH_ROWS = 25_600
 ROWS_PER_CLUSTER = 2_048
 
-#: The floor's distillation (:meth:`STCClustering._floor`) runs self-training's number of
-#: steps and batch size at this many times its learning rate.
+#: The floor's distillation (:meth:`STCClustering._floor`) runs the steps of
+#: ``max_iter="auto"`` in self-training's batches at this many times its learning rate.
 DISTIL_LR_FACTOR = 3
 
 #: Rows on which the silhouettes of ``score`` and of the floor are computed (a random
@@ -335,10 +335,11 @@ default="auto"
             st["update_interval"] = max(1, round(REFRESH_ROWS / st["batch_size"]))
         return st
 
-    def _max_iter(self, st: dict) -> int:
-        """``max_iter`` with ``"auto"`` resolved for the resolved ``self_train`` settings
-        ``st``: :data:`ROWS_PER_CLUSTER` rows per cluster, in whole refreshes of P."""
-        if self.max_iter != "auto":
+    def _max_iter(self, st: dict, *, auto: bool = False) -> int:
+        """``max_iter`` (or, with ``auto``, its ``"auto"`` value) resolved for the resolved
+        ``self_train`` settings ``st``: :data:`ROWS_PER_CLUSTER` rows per cluster, in whole
+        refreshes of P."""
+        if self.max_iter != "auto" and not auto:
             return self.max_iter
         interval = st["update_interval"]
         steps = -(-ROWS_PER_CLUSTER * self.n_clusters // st["batch_size"])
@@ -490,7 +491,8 @@ default="auto"
                 mean_codes(Z, partition, view, km.cluster_centers_)).to(prep.device))
             st = prep.settings["self_train"]
             distil(encoder, centers, prep.Xt, torch.from_numpy(partition).long(),
-                   alpha=prep.settings["network"]["alpha"], n_steps=self._max_iter(st),
+                   alpha=prep.settings["network"]["alpha"],
+                   n_steps=self._max_iter(st, auto=True),
                    batch_size=st["batch_size"], lr=DISTIL_LR_FACTOR * st["lr"],
                    device=prep.device, generator=prep.generator,
                    autocast_dtype=prep.autocast_dtype)

@@ -49,6 +49,14 @@ def test_the_fallback_labels_every_row_of_a_subsampled_fit(blobs, negative_silho
     assert adjusted_rand_score(y, stc.labels_) > 0.95
 
 
+def test_the_fallback_is_distilled_without_self_training(blobs, negative_silhouette):
+    # max_iter=0 skips self-training, not the distillation's steps
+    X, y = blobs
+    stc = STCClustering(4, **small_params(max_iter=0)).fit(X)
+    assert stc.fallback_ and stc.n_iter_ == 0
+    assert adjusted_rand_score(y, stc.labels_) > 0.95
+
+
 def test_no_floor_without_a_graph(blobs, negative_silhouette):
     # n_neighbors=0: the paper's self-training, as it is
     X, _ = blobs
