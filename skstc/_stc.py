@@ -103,12 +103,15 @@ _AUTO_SELF_TRAIN = ("lr", "batch_size", "update_interval")
 def _silhouette(X: np.ndarray, labels: np.ndarray) -> float:
     """Mean silhouette coefficient of ``labels`` in ``X`` (Euclidean), on at most
     :data:`SILHOUETTE_MAX_SAMPLES` rows drawn with a fixed seed; NaN when it is not defined
-    (fewer than 2 clusters, or as many as rows)."""
+    (fewer than 2 clusters among those rows, or as many as rows)."""
+    if X.shape[0] > SILHOUETTE_MAX_SAMPLES:  # the rows silhouette_score's sample_size draws,
+        # drawn here so that a large X (a memmap) is not validated whole
+        rows = np.random.RandomState(0).permutation(X.shape[0])[:SILHOUETTE_MAX_SAMPLES]
+        X, labels = X[rows], labels[rows]
     n_labels = np.unique(labels).size
     if n_labels < 2 or n_labels >= X.shape[0]:
         return float("nan")
-    sample_size = SILHOUETTE_MAX_SAMPLES if X.shape[0] > SILHOUETTE_MAX_SAMPLES else None
-    return float(silhouette_score(X, labels, sample_size=sample_size, random_state=0))
+    return float(silhouette_score(X, labels))
 
 
 class _Floor(NamedTuple):

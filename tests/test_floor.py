@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 from _testing import small_params
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 import skstc._stc
 from skstc import STCClustering
@@ -69,6 +69,17 @@ def test_no_floor_where_the_silhouette_is_not_defined(blobs):
     stc = STCClustering(1, **small_params()).fit(X)
     assert np.isnan(stc.silhouette_) and not stc.fallback_
     assert stc.score(X) == -1.0
+
+
+def test_the_silhouette_is_that_of_score_on_the_same_rows():
+    # sklearn's sample_size draw, made before any pass over the whole X
+    rng = np.random.RandomState(0)
+    X, labels = rng.randn(6000, 5), rng.randint(3, size=6000)
+    labels[:3000] = 0
+    X[labels == 0] += 1.0
+    expected = silhouette_score(X, labels, sample_size=5000, random_state=0)
+    assert skstc._stc._silhouette(X, labels) == pytest.approx(expected, rel=1e-12)
+    assert np.isnan(skstc._stc._silhouette(X, np.zeros(6000, dtype=int)))
 
 
 def test_distil_makes_argmax_q_reproduce_a_partition(blobs):
