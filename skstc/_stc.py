@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
+from sklearn import config_context
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -54,6 +55,9 @@ DISTIL_LR_FACTOR = 3
 #: Rows on which the silhouettes of ``score`` and of the floor are computed (a random
 #: subsample drawn with a fixed seed above this).
 SILHOUETTE_MAX_SAMPLES = 5_000
+
+#: MiB of distances computed at a time for those silhouettes (5,000 rows: 200 in one block).
+SILHOUETTE_BLOCK_MIB = 8
 
 #: The settings of ``network``, ``pretrain`` and ``self_train``, and their defaults.
 DEFAULTS = {
@@ -111,7 +115,8 @@ def _silhouette(X: np.ndarray, labels: np.ndarray) -> float:
     n_labels = np.unique(labels).size
     if n_labels < 2 or n_labels >= X.shape[0]:
         return float("nan")
-    return float(silhouette_score(X, labels))
+    with config_context(working_memory=SILHOUETTE_BLOCK_MIB):  # distances in small blocks
+        return float(silhouette_score(X, labels))
 
 
 class _Floor(NamedTuple):
