@@ -445,6 +445,10 @@ def report_html(
         '<p><input id="search" type="search" placeholder="find a word in the clusters\' '
         'terms and texts" aria-label="search"> <span id="found"></span></p>',
     ]
+    if getattr(estimator, "fallback_", False):
+        parts.append(f"<p>Self-training's clusters overlapped in the embedding (mean "
+                     f"silhouette {estimator.silhouette_:.3f}): these are diffusion + "
+                     "k-means' clusters, learnt by the model.</p>")
     if estimator is not None and X is not None and map != "none":
         parts.append(_map_html(estimator, X, texts, labels, names, len(sizes), map))
     parts.append('<table id="index"><tr><th>cluster</th><th>texts</th><th></th></tr>')

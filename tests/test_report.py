@@ -102,6 +102,18 @@ def test_report_with_map(blobs):
     plt.close(fig)
 
 
+def test_report_says_when_the_floor_fell_back(blobs):
+    from types import SimpleNamespace
+
+    texts = ["a b", "c d", "e f"]
+    fell_back = SimpleNamespace(fallback_=True, silhouette_=-0.0185, n_clusters=2)
+    page = report_html(texts, [1, 1, 0], [0.9, 0.8, 0.7], estimator=fell_back, map="none")
+    assert "overlapped in the embedding (mean silhouette -0.018)" in page
+    kept = SimpleNamespace(fallback_=False, silhouette_=0.2, n_clusters=2)
+    assert "overlapped" not in report_html(texts, [1, 1, 0], [0.9, 0.8, 0.7], estimator=kept,
+                                           map="none")
+
+
 def test_report_counts_trailing_empty_clusters():
     # 4 clusters of which the last two hold no text: title and body agree on 4
     texts = ["red apple", "green apple", "fast car", "red car"]
