@@ -417,7 +417,8 @@ default="auto"
         """
         X = self._validate(X, reset=True)
         prep = _prepare_validated(self, X)  # subsample, scale, kNN graph, pretrain
-        pretrained = copy.deepcopy(prep.autoencoder.encoder.state_dict())
+        pretrained = (None if prep.neighbors is None  # no graph, no floor to fall back by
+                      else copy.deepcopy(prep.autoencoder.encoder.state_dict()))
         with prep.seeded():
             centers, start_labels = self._initial_centroids(prep)  # μ: k-means (init)
             state = self._self_train(prep, centers)  # refine by KL(P ‖ Q)
@@ -473,7 +474,8 @@ default="auto"
             note["done"] = f"labelled {len(labels)} samples"
         return labels, init_labels
 
-    def _floor(self, prep: Prepared, labels: np.ndarray, centers, pretrained: dict) -> _Floor:
+    def _floor(self, prep: Prepared, labels: np.ndarray, centers,
+               pretrained: dict | None) -> _Floor:
         """Phase 6, the floor: when the mean silhouette of ``labels`` in the input is
         negative (the average text is nearer to another cluster than to its own: the codes
         lost the input's clusters), the partition of diffusion + k-means over the kNN graph
