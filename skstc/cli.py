@@ -187,7 +187,7 @@ def _n_clusters(text: str) -> int | str:
 def _cmd_cluster(args) -> int:
     from . import STCClustering
     from .embeddings import embed_cached
-    from .report import cluster_names, render_report, top_terms
+    from .report import _fallback_note, cluster_names, render_report, top_terms
 
     path, out = Path(args.input), Path(args.output)
     report = Path(args.report) if args.report else None
@@ -214,9 +214,7 @@ def _cmd_cluster(args) -> int:
     stc = STCClustering(args.n_clusters, random_state=args.seed, **_stc_params(args))
     labels = stc.fit_predict(X)
     if stc.fallback_:
-        _say(args, f"self-training's clusters overlapped in the embedding (mean silhouette "
-                   f"{stc.silhouette_:.3f}): these are diffusion + k-means' clusters, "
-                   "learnt by the model")
+        _say(args, _fallback_note(stc))
     proba = stc.predict_proba(X)
     mapping = None
     if args.merge_to is not None:

@@ -355,6 +355,13 @@ def report_map(estimator, X, texts: list[str], labels=None, *, names: list[str] 
     return fig
 
 
+def _fallback_note(estimator) -> str:
+    """What to tell a reader of a fit whose floor fell back (``estimator.fallback_``)."""
+    return (f"Self-training's clusters overlapped in the embedding (mean silhouette "
+            f"{estimator.silhouette_:.3f}): these are diffusion + k-means' clusters, learnt "
+            "by the model")
+
+
 def report_html(
     texts: list[str],
     labels,
@@ -446,9 +453,7 @@ def report_html(
         'terms and texts" aria-label="search"> <span id="found"></span></p>',
     ]
     if getattr(estimator, "fallback_", False):
-        parts.append(f"<p>Self-training's clusters overlapped in the embedding (mean "
-                     f"silhouette {estimator.silhouette_:.3f}): these are diffusion + "
-                     "k-means' clusters, learnt by the model.</p>")
+        parts.append(f"<p>{esc(_fallback_note(estimator))}.</p>")
     if estimator is not None and X is not None and map != "none":
         parts.append(_map_html(estimator, X, texts, labels, names, len(sizes), map))
     parts.append('<table id="index"><tr><th>cluster</th><th>texts</th><th></th></tr>')
