@@ -25,7 +25,6 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import silhouette_score
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
@@ -35,7 +34,7 @@ from ._device import cpu_copy
 from ._scaling import map_scaled
 from ._training import distil, encode, log_q_of_inputs, self_train
 from .callbacks import Callback, PrintLog, ProgressBar
-from .inits import KMEANS_MAX_SAMPLES, diffused_input, mean_codes, umap_class, umap_input
+from .inits import _kmeans_on_view, diffused_input, mean_codes, umap_class, umap_input
 from .stages import Prepared, _prepare_validated
 
 #: The ``"auto"`` self-training, in rows: a batch holds about 8 rows of each cluster
@@ -489,10 +488,7 @@ default="auto"
             if prep.neighbors is None or not silhouette < 0:
                 return _Floor(labels, centers, silhouette, fallback=False)
             view = diffused_input(None, prep.Xt, prep.neighbors, None)
-            fit_rows = np.arange(len(view))
-            if len(view) > KMEANS_MAX_SAMPLES:
-                fit_rows = np.sort(prep.rng.choice(len(view), KMEANS_MAX_SAMPLES, replace=False))
-            km = KMeans(self.n_clusters, random_state=prep.rng).fit(view[fit_rows])
+            km, _ = _kmeans_on_view(view, self.n_clusters, prep.rng, n_init="auto")
             partition = km.predict(view)
             encoder = prep.autoencoder.encoder
             encoder.load_state_dict(pretrained)

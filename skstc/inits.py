@@ -193,13 +193,20 @@ def initial_centroids(
     view = init(Z, X, neighbors, random_state)
     if view.shape[0] != Z.shape[0]:
         return _checked_centroids(view, n_clusters, Z.shape[1])
-    sub = np.arange(Z.shape[0])
-    if Z.shape[0] > KMEANS_MAX_SAMPLES:
-        sub = np.sort(random_state.choice(Z.shape[0], KMEANS_MAX_SAMPLES, replace=False))
-    km = KMeans(n_clusters, n_init=N_INIT, random_state=random_state).fit(view[sub])
+    km, sub = _kmeans_on_view(view, n_clusters, random_state)
     if view is Z:
         return km.cluster_centers_.astype(np.float32)
     return mean_codes(Z[sub], km.labels_, view[sub], km.cluster_centers_)
+
+
+def _kmeans_on_view(view: np.ndarray, n_clusters: int, random_state: np.random.RandomState,
+                    n_init: int | str = N_INIT) -> tuple[KMeans, np.ndarray]:
+    """k-means with ``n_init`` restarts on the rows of ``view``, on ``KMEANS_MAX_SAMPLES``
+    of them drawn at random above that: the fitted model and the rows it saw."""
+    sub = np.arange(view.shape[0])
+    if view.shape[0] > KMEANS_MAX_SAMPLES:
+        sub = np.sort(random_state.choice(view.shape[0], KMEANS_MAX_SAMPLES, replace=False))
+    return KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(view[sub]), sub
 
 
 def _checked_centroids(centers, n_clusters: int, n_components: int) -> np.ndarray:
