@@ -430,7 +430,8 @@ default="auto"
         """Phase 3: the initial centroids μ (``init``), and the labels they give every row
         when only a subsample trains (None otherwise: self-training records them)."""
         with prep.phase("init") as note:
-            centers = torch.nn.Parameter(torch.from_numpy(prep.start()).to(prep.device))
+            # a copy: self-training moves μ in place, and an init array is the user's
+            centers = torch.nn.Parameter(torch.tensor(prep.start(), device=prep.device))
             start_labels = None if prep.rows is None else self._label_all_rows(prep, centers)
             name = self.init if isinstance(self.init, str) else (
                 getattr(self.init, "__qualname__", "callable") if callable(self.init)

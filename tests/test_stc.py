@@ -101,6 +101,17 @@ def test_init_options(blobs):
     np.testing.assert_allclose(given.cluster_centers_, centers, rtol=1e-6)
 
 
+def test_fit_leaves_given_centroids_as_they_were(blobs):
+    # self-training moves its own copy of the centroids, not the array passed as init
+    X, _ = blobs
+    centers = np.random.RandomState(0).normal(size=(4, 4)).astype(np.float32)  # 4 components
+    stc = STCClustering(4, **small_params(init=centers, max_iter=20))
+    before = centers.copy()
+    stc.fit(X)
+    np.testing.assert_array_equal(stc.init, before)
+    assert not np.array_equal(stc.cluster_centers_, before)
+
+
 def test_kmeans_umap_init(blobs):
     # the start is the UMAP + k-means partition, each cluster becoming its mean code
     pytest.importorskip("umap")
