@@ -7,7 +7,9 @@ own initial clustering of the latent codes, scored by the silhouette of its labe
 scaled input. The recommendation is the largest k whose score is within the measured
 noise of the best: among partitions the data support equally well, the finest, since
 clusters can be merged afterwards without refitting
-(:func:`skstc.merging.merge_clusters`) but not split.
+(:func:`skstc.merging.merge_clusters`) but not split. The range reported beside it is
+wider: every candidate whose score is within a fifth of the best (the curve is flat there,
+and the silhouette's own bias, not its noise, decides among them).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ._guard import GUARD_MAX_SAMPLES, fixed_rows
 from ._stc import STCClustering
 from .stages import _prepare_validated
 
-__all__ = ["DEFAULT_CANDIDATES", "GUARD_MAX_SAMPLES", "SELECTION_MAX_SAMPLES",
+__all__ = ["DEFAULT_CANDIDATES", "GUARD_MAX_SAMPLES", "RANGE_TOLERANCE", "SELECTION_MAX_SAMPLES",
            "NClustersSelection", "Partitions", "candidate_partitions", "compact", "fixed_rows",
            "select_n_clusters", "silhouettes"]
 
@@ -41,6 +43,10 @@ SELECTION_MAX_SAMPLES = 10_000
 
 #: Folds of the scored rows over which the noise of the curve is measured.
 NOISE_FOLDS = 5
+
+#: The range reported: candidates whose score falls short of the best by at most this
+#: fraction of it (``best - RANGE_TOLERANCE * |best|``), besides those within noise.
+RANGE_TOLERANCE = 0.2
 
 
 @dataclass
@@ -62,6 +68,11 @@ class NClustersSelection:
         split into 5 folds, each scored on its own, and a candidate is within noise when
         its mean deficit to the best over the folds is less than twice the standard error
         of that deficit (a paired comparison on the same rows).
+    supported : ndarray of bool, shape (n_candidates,)
+        The candidates within noise and those whose score is within a fifth of the best
+        (``RANGE_TOLERANCE``): ``range`` is their span. Where the silhouette misses the
+        number of classes it misses by a bias (fewer, larger clusters where groups
+        overlap or are small), which no measure of noise covers.
     times : dict
         Seconds spent pretraining once (``"pretrain"``, the graph included) and scoring
         all candidates (``"candidates"``).
@@ -71,6 +82,7 @@ class NClustersSelection:
     candidates: np.ndarray
     scores: np.ndarray
     within_noise: np.ndarray | None = None
+    supported: np.ndarray | None = None
     times: dict = field(default_factory=dict)
 
     @property
@@ -80,26 +92,37 @@ class NClustersSelection:
 
     @property
     def range(self) -> tuple[int, int]:
+        """The smallest and the largest candidate the data support (``supported``)."""
+        mask = self.within_noise if self.supported is None else self.supported
+        return _span(self.candidates[mask])
+
+    @property
+    def noise_range(self) -> tuple[int, int]:
         """The smallest and the largest candidate within the noise of the best."""
-        supported = self.candidates[self.within_noise]
-        return int(supported.min()), int(supported.max())
+        return _span(self.candidates[self.within_noise])
 
     def summary(self) -> str:
         """One line: the recommendation and the range the data support."""
         lo, hi = self.range
+        best = self.best_n_clusters
         if lo == hi:
             return f"{self.n_clusters} clusters, clearly ahead of the other candidates"
-        return (f"{self.n_clusters} clusters recommended: the data support {lo} to {hi} "
-                f"(within the noise of the best score, at {self.best_n_clusters}); the "
-                "largest, since clusters can be merged later but not split")
+        if self.n_clusters == best:
+            why = "the best score"
+        else:
+            why = (f"the largest within the noise of the best score, at {best}; clusters "
+                   "can be merged later but not split")
+        return (f"{self.n_clusters} clusters recommended ({why}); the data support {lo} to "
+                f"{hi} (scores within a fifth of the best)")
 
     def to_frame(self):
         """The curve as a pandas DataFrame (``n_clusters``, ``silhouette``,
         ``recommended``)."""
         import pandas as pd
 
+        supported = self.within_noise if self.supported is None else self.supported
         return pd.DataFrame({"n_clusters": self.candidates, "silhouette": self.scores,
-                             "within_noise": self.within_noise,
+                             "within_noise": self.within_noise, "supported": supported,
                              "recommended": self.candidates == self.n_clusters})
 
     def plot(self, ax=None):
@@ -114,7 +137,11 @@ class NClustersSelection:
             _, ax = plt.subplots(figsize=(5, 3), layout="constrained")
         ax.plot(self.candidates, self.scores, marker="o", color="0.3")
         lo, hi = self.range
-        ax.axvspan(lo, hi, color="C0", alpha=0.12, lw=0, label=f"within noise: {lo}–{hi}")
+        if (lo, hi) != self.noise_range:
+            ax.axvspan(lo, hi, color="C0", alpha=0.08, lw=0,
+                       label=f"within a fifth of the best: {lo}–{hi}")
+        lo, hi = self.noise_range
+        ax.axvspan(lo, hi, color="C0", alpha=0.2, lw=0, label=f"within noise: {lo}–{hi}")
         if self.best_n_clusters != self.n_clusters:
             top = self.scores[self.candidates == self.best_n_clusters][0]
             ax.plot([self.best_n_clusters], [top], marker="o", mfc="none", color="C3",
@@ -125,6 +152,10 @@ class NClustersSelection:
         ax.set(xscale="log", xlabel="number of clusters", ylabel="silhouette in the input")
         ax.legend(loc="best", fontsize="small")
         return ax
+
+
+def _span(values: np.ndarray) -> tuple[int, int]:
+    return int(values.min()), int(values.max())
 
 
 def _checked_candidates(candidates: Iterable[int] | None, n_samples: int) -> np.ndarray:
@@ -199,8 +230,9 @@ def select_n_clusters(
     on at most ``SELECTION_MAX_SAMPLES`` = 10,000 rows drawn with a fixed seed). The
     recommended k is the largest candidate within the noise of the highest score (the
     finest partition the data support as well; clusters can be merged later without
-    refitting). The cost is one pretraining plus one k-means per candidate, one to four
-    default fits of STC on the development sets.
+    refitting); the range reported is every candidate scoring within a fifth of the
+    best. The cost is one pretraining plus one k-means per candidate, one to four default
+    fits of STC on the development sets.
 
     Read more in the :ref:`User Guide <n-clusters>`.
 
@@ -223,9 +255,9 @@ def select_n_clusters(
     -------
     selection : NClustersSelection
         ``n_clusters`` (the recommendation), ``best_n_clusters``, ``candidates``,
-        ``scores``, ``within_noise`` and ``range`` (the candidates the data support as well, within
-        the measured noise of the curve), ``times``; ``summary()``, ``to_frame()`` and
-        ``plot()`` show them.
+        ``scores``, ``within_noise`` (the candidates within the measured noise of the
+        best), ``supported`` and ``range`` (those within a fifth of the best score, and
+        their span), ``times``; ``summary()``, ``to_frame()`` and ``plot()`` show them.
 
     Examples
     --------
@@ -245,11 +277,13 @@ def select_n_clusters(
     sub = fixed_rows(len(partitions.Z), SELECTION_MAX_SAMPLES)
     scores = silhouettes(partitions.X[sub], [compact(lab[sub]) for lab in partitions.labels])
     within = _within_noise(partitions, sub, int(np.argmax(scores)))
+    best = scores.max()
+    supported = within | (scores >= best - RANGE_TOLERANCE * abs(best))
     times = dict(partitions.times)
     times["candidates"] += time.perf_counter() - t0
     return NClustersSelection(
         n_clusters=int(partitions.candidates[within].max()), candidates=partitions.candidates,
-        scores=scores, within_noise=within, times=times,
+        scores=scores, within_noise=within, supported=supported, times=times,
     )
 
 

@@ -274,11 +274,17 @@ def test_n_clusters_smoke(needs_data, capsys):
 @pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # 300 rows
 def test_n_clusters_range_smoke(needs_data, capsys):
     out, cells = _n_clusters_on_300_tweets(capsys, "--range")
-    true_k, k, (lo, hi) = int(cells[1]), int(cells[2]), map(int, cells[3].split("–"))
-    assert 2 <= lo <= k <= hi <= 30  # candidates up to 300 / 10
-    assert cells[4] == ("yes" if lo <= true_k <= hi else "no") and int(cells[5]) == lo
-    assert int(cells[6]) == hi and all(0 <= float(c) <= 100 for c in cells[7:9])
-    assert "| within a factor 1.5 / inside / NMI within 2 |" in out
+    true_k, k = int(cells[1]), int(cells[2])
+    (nlo, nhi), (lo, hi) = (map(int, cells[i].split("–")) for i in (3, 5))
+    assert 2 <= lo <= nlo <= k == nhi <= hi <= 30  # candidates up to 300 / 10
+    assert cells[4] == ("yes" if nlo <= true_k <= nhi else "no")
+    assert cells[6] == ("yes" if lo <= true_k <= hi else "no")
+    assert float(cells[7]) == round(hi / lo, 1) and all(0 <= float(c) <= 100 for c in cells[8:10])
+    assert "| within a factor 1.5 / inside / inside / median width / NMI within 2 |" in out
+    grid = [line for line in out.splitlines() if line.startswith("| 0.")]
+    assert [line.split("|")[1].strip() for line in grid] == ["0.05", "0.1", "0.15", "0.2",
+                                                             "0.25", "0.3"]
+    assert "| tweets | none |" in out  # no set left to choose on
 
 
 @pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # 300 rows

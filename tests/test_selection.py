@@ -9,7 +9,7 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import silhouette_score
 
 from skstc import NClustersSelection, STCClustering, select_n_clusters
-from skstc.selection import DEFAULT_CANDIDATES, silhouettes
+from skstc.selection import DEFAULT_CANDIDATES, RANGE_TOLERANCE, silhouettes
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,8 @@ def test_to_frame_and_plot(mixture):
     X, _ = mixture
     selection = select_n_clusters(X, [2, 6, 10], estimator=_small(), random_state=0)
     frame = selection.to_frame()
-    assert frame.columns.tolist() == ["n_clusters", "silhouette", "within_noise", "recommended"]
+    assert frame.columns.tolist() == ["n_clusters", "silhouette", "within_noise", "supported",
+                                      "recommended"]
     assert frame["recommended"].sum() == 1
     ax = selection.plot()
     assert ax.get_xlabel() == "number of clusters"
@@ -125,20 +126,32 @@ def test_range_within_noise_is_measured_on_folds_of_the_scored_rows():
     # five separate blobs: one candidate is clearly best
     X, _ = make_blobs(n_samples=400, centers=5, n_features=10, random_state=0)
     sel = select_n_clusters(X, [2, 3, 4, 5, 6, 8], estimator=small, random_state=0)
-    assert sel.range == (5, 5) and sel.within_noise.sum() == 1
-    assert sel.summary() == "5 clusters, clearly ahead of the other candidates"
+    assert sel.noise_range == (5, 5) and sel.within_noise.sum() == 1
+    assert sel.supported[sel.within_noise].all()
+    lo, hi = sel.range  # within a fifth of the best score
+    top = sel.scores.max()
+    assert np.array_equal(sel.supported, sel.scores >= top - RANGE_TOLERANCE * abs(top))
+    assert (lo, hi) == (sel.candidates[sel.supported].min(), sel.candidates[sel.supported].max())
+    if (lo, hi) == (5, 5):
+        assert sel.summary() == "5 clusters, clearly ahead of the other candidates"
+    else:
+        assert sel.summary() == (f"5 clusters recommended (the best score); the data "
+                                 f"support {lo} to {hi} (scores within a fifth of the best)")
     # no structure at all: the scores of several candidates are within the noise
     noise = np.random.RandomState(0).uniform(size=(400, 10))
     flat = select_n_clusters(noise, [2, 3, 4, 5, 6, 8], estimator=small, random_state=0)
     lo, hi = flat.range
     assert flat.within_noise[list(flat.candidates).index(flat.best_n_clusters)]
     assert flat.best_n_clusters == flat.candidates[flat.scores.argmax()]
-    assert flat.n_clusters == hi and flat.within_noise.sum() >= 2  # the finest supported
-    assert flat.summary().startswith(f"{hi} clusters recommended: the data support {lo} to "
-                                     f"{hi} (within the noise of the best score, at "
-                                     f"{flat.best_n_clusters})")
+    assert flat.n_clusters == flat.noise_range[1] and flat.within_noise.sum() >= 2
+    assert lo <= flat.noise_range[0] and flat.n_clusters <= hi  # the range holds them
+    assert flat.summary() == (f"{flat.n_clusters} clusters recommended (the largest within "
+                              f"the noise of the best score, at {flat.best_n_clusters}; "
+                              "clusters can be merged later but not split); the data "
+                              f"support {lo} to {hi} (scores within a fifth of the best)")
     frame = flat.to_frame()
-    assert list(frame.columns) == ["n_clusters", "silhouette", "within_noise", "recommended"]
+    assert list(frame.columns) == ["n_clusters", "silhouette", "within_noise", "supported",
+                                   "recommended"]
 
 
 def test_plot_marks_the_best_score_where_it_is_not_the_recommendation():
@@ -146,11 +159,14 @@ def test_plot_marks_the_best_score_where_it_is_not_the_recommendation():
     import matplotlib
 
     matplotlib.use("Agg")
-    sel = NClustersSelection(n_clusters=3, candidates=np.array([2, 3, 4]),
-                             scores=np.array([0.30, 0.29, 0.10]),
-                             within_noise=np.array([True, True, False]))
-    assert sel.best_n_clusters == 2 and sel.range == (2, 3)
-    assert sel.summary().startswith("3 clusters recommended: the data support 2 to 3 "
-                                    "(within the noise of the best score, at 2)")
+    sel = NClustersSelection(n_clusters=3, candidates=np.array([2, 3, 4, 5]),
+                             scores=np.array([0.30, 0.29, 0.25, 0.10]),
+                             within_noise=np.array([True, True, False, False]),
+                             supported=np.array([True, True, True, False]))
+    assert sel.best_n_clusters == 2 and sel.range == (2, 4) and sel.noise_range == (2, 3)
+    assert sel.summary().startswith("3 clusters recommended (the largest within the noise "
+                                    "of the best score, at 2; ")
+    assert sel.summary().endswith("the data support 2 to 4 (scores within a fifth of the best)")
     legend = [t.get_text() for t in sel.plot().get_legend().get_texts()]
-    assert legend == ["within noise: 2–3", "best score: 2", "recommended: 3"]
+    assert legend == ["within a fifth of the best: 2–4", "within noise: 2–3", "best score: 2",
+                      "recommended: 3"]
