@@ -14,6 +14,15 @@ the start without labels could use:
   (:func:`skstc.metrics.modularity`);
 - ``consensus``: the mean adjusted Rand index of the labels with the other starts'.
 
+With ``--self-train`` each start is also self-trained as ``fit`` would (a copy of the
+pretrained encoder, the default self-training, the same batches for every start), and
+scored after it: its ACC (``after``), and the trained objective on all rows, which a rule
+may choose the start by (issue #41, item 3, after TEMI's lowest-loss head):
+
+- ``loss``: KL(P ‖ Q) of the last refresh plus γ times the graph consistency term over
+  every edge of the kNN graph (the two terms self-training minimises, lower is better);
+- ``kl``: KL(P ‖ Q) alone (lower is better).
+
 Besides the values of ``init``, ``spectral`` is the start a spectral embedding of the kNN
 graph would give (Ng, Jordan & Weiss 2002: the ``n_clusters`` leading eigenvectors of the
 symmetrised graph's normalised adjacency, rows normalised to unit length; no option of
@@ -26,6 +35,11 @@ Usage::
     python benchmarks/starts.py --datasets clinc150 searchsnippets \
         --embeddings minilm minilm+tfidf --seeds 1 --out starts.jsonl
     python benchmarks/starts.py --report starts.jsonl
+
+Each start self-trained, chosen by the trained objective::
+
+    python benchmarks/starts.py --datasets clinc150 --embeddings minilm --self-train \
+        --inits codes graph_averaged_codes diffused_input --out trained.jsonl
 
 Smoke run (seconds)::
 
@@ -47,7 +61,8 @@ from skstc.evaluation import add_benchmark_arguments
 INITS = ("codes", "graph_averaged_codes", "diffused_input", "diffused_codes", "umap_input",
          "spectral")
 CRITERIA = ("inertia", "silhouette", "modularity", "consensus")
-LOWER_IS_BETTER = {"inertia"}
+TRAINED_CRITERIA = ("loss", "kl")
+LOWER_IS_BETTER = {"inertia", "loss", "kl"}
 
 
 def spectral(n_clusters: int):
@@ -77,10 +92,41 @@ def _inertia(Z: np.ndarray, labels: np.ndarray) -> float:
                      for j in np.unique(labels)))
 
 
+def _trained(prep, centers: np.ndarray, y: np.ndarray, generator_state) -> dict:
+    """Self-train a copy of the pretrained encoder from ``centers`` as ``fit`` does, then
+    its ACC and the trained objective on all rows."""
+    import copy
+
+    import torch
+
+    from skstc._objective import consistency_loss, kl_divergence
+    from skstc.metrics import evaluate
+
+    est, pretrained = prep.estimator, prep.autoencoder
+    prep.autoencoder = copy.deepcopy(pretrained)
+    prep.generator.set_state(generator_state)
+    try:
+        with prep.seeded():
+            state = est._self_train(prep, torch.nn.Parameter(
+                torch.tensor(centers, device=prep.device)))
+    finally:
+        prep.autoencoder = pretrained
+    log_q, p = state.log_q.float(), state.p.float()
+    kl = float(kl_divergence(p, log_q))
+    gamma = prep.settings["self_train"]["consistency_weight"]
+    consistency = 0.0
+    if prep.neighbors is not None and gamma > 0:
+        consistency = float(np.mean([consistency_loss(log_q, log_q[prep.neighbors[:, j]])
+                                     for j in range(prep.neighbors.shape[1])]))
+    after = evaluate(y, state.labels.cpu().numpy())
+    return {"after": after["ACC"], "after_NMI": after["NMI"], "kl": kl,
+            "loss": kl + gamma * consistency, "steps": state.it}
+
+
 def starts(X: np.ndarray, y: np.ndarray, seed: int, inits: list[str],
-           params: dict | None = None) -> dict:
+           params: dict | None = None, self_train: bool = False) -> dict:
     """One pretraining (STC with ``params``), and each start's scores against the classes
-    and without them."""
+    and without them (with ``self_train``, also after self-training from it)."""
     import torch
     from sklearn.metrics import adjusted_rand_score
 
@@ -95,10 +141,11 @@ def starts(X: np.ndarray, y: np.ndarray, seed: int, inits: list[str],
     starts = {"auto": "auto"} | {
         name: spectral(n_clusters) if name == "spectral" else getattr(recipes, name)
         for name in inits}
-    labels = {}
+    labels, centers = {}, {}
     for name, init in starts.items():
         prep.rng = np.random.RandomState(seed)  # every start draws the same numbers
-        labels[name] = prep.labels_of(prep.start(init=init))
+        centers[name] = prep.start(init=init)
+        labels[name] = prep.labels_of(centers[name])
     guard = silhouette_guard(prep.Xt)
     rows = {}
     for name, lab in labels.items():
@@ -107,6 +154,14 @@ def starts(X: np.ndarray, y: np.ndarray, seed: int, inits: list[str],
                       "silhouette": guard(torch.from_numpy(lab)),
                       "modularity": modularity(torch.from_numpy(lab), prep.neighbors),
                       "consensus": float(np.mean(others)) if others else 0.0}
+    if self_train:
+        generator_state = prep.generator.get_state()  # every start sees the same batches
+        done = {}  # the same centroids train the same way: once
+        for name in rows:
+            key = centers[name].tobytes()
+            if key not in done:
+                done[key] = _trained(prep, centers[name], y, generator_state)
+            rows[name].update(done[key])
     return {"seed": seed, "n_clusters": n_clusters, "default": "auto", "starts": rows}
 
 
@@ -114,6 +169,36 @@ def _pick(run: dict, criterion: str) -> str:
     """The start a rule on ``criterion`` picks (the first of equal scores)."""
     sign = -1 if criterion in LOWER_IS_BETTER else 1
     return max(run["starts"], key=lambda s: sign * run["starts"][s][criterion])
+
+
+def report_trained(rows: list[dict]) -> str:
+    """Mean ACC after self-training from each start, the start the trained objective
+    picks, and the best (with the labels), per input."""
+    groups = defaultdict(list)
+    for row in rows:
+        groups[(row["dataset"], row["embedding"])].append(row)
+    inits = list(rows[0]["starts"])
+    head = inits + [f"pick: {c}" for c in TRAINED_CRITERIA] + ["best"]
+    lines = ["ACC after self-training from each start (`auto`: the default):", "",
+             "| data set (clusters) | embedding | seeds | " + " | ".join(head) + " |",
+             "|---|---|---|" + "---|" * len(head)]
+    totals = defaultdict(list)
+    for (dataset, embedding), runs in sorted(groups.items()):
+        cells = [np.mean([r["starts"][i]["after"] for r in runs]) for i in inits]
+        picks = [[_pick(r, c) for r in runs] for c in TRAINED_CRITERIA]
+        picked = [np.mean([r["starts"][p]["after"] for r, p in zip(runs, ps)]) for ps in picks]
+        best = np.mean([max(s["after"] for s in r["starts"].values()) for r in runs])
+        for name, value in zip(head, cells + picked + [best]):
+            totals[name].append(value)
+        lines.append(f"| {dataset} ({runs[0]['n_clusters']}) | {embedding} | "
+                     f"{','.join(str(r['seed']) for r in runs)} | "
+                     + " | ".join(f"{100 * v:.1f}" for v in cells)
+                     + " | " + " | ".join(f"{100 * v:.1f} ({'/'.join(sorted(set(ps)))})"
+                                          for v, ps in zip(picked, picks))
+                     + f" | {100 * best:.1f} |")
+    lines.append("| **mean** | | | " + " | ".join(f"**{100 * np.mean(totals[h]):.1f}**"
+                                                  for h in head) + " |")
+    return "\n".join(lines)
 
 
 def report(rows: list[dict]) -> str:
@@ -150,6 +235,8 @@ def main(argv=None) -> int:
     add_benchmark_arguments(parser, datasets=["searchsnippets"], embeddings=["minilm+tfidf"])
     parser.add_argument("--inits", nargs="+", default=list(INITS), choices=INITS)
     parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument("--self-train", action="store_true",
+                        help="also self-train from each start and score the trained model")
     parser.add_argument("--out", default=None, help="JSON-lines file to append runs to")
     parser.add_argument("--report", nargs="*", default=None,
                         help="print the table of these JSON-lines files and exit")
@@ -158,6 +245,8 @@ def main(argv=None) -> int:
         rows = [json.loads(line) for path in args.report
                 for line in open(path, encoding="utf-8") if line.strip()]
         print(report(rows))
+        if "after" in rows[0]["starts"]["auto"]:
+            print("\n" + report_trained(rows))
         return 0
 
     from skstc.embeddings import default_cache_dir
@@ -172,7 +261,8 @@ def main(argv=None) -> int:
                                  cache_dir=None if args.no_cache else default_cache_dir())
             for seed in range(args.seed, args.seed + args.seeds):
                 row = {"dataset": dataset, "embedding": embedding,
-                       **starts(X, y, seed, args.inits, parse_params(args.param))}
+                       **starts(X, y, seed, args.inits, parse_params(args.param),
+                                 self_train=args.self_train)}
                 rows.append(row)
                 print(json.dumps({k: row[k] for k in ("dataset", "embedding", "seed")}
                                  | {i: round(100 * s["ACC"], 1)
@@ -181,6 +271,8 @@ def main(argv=None) -> int:
                     with open(args.out, "a", encoding="utf-8") as f:
                         f.write(json.dumps(row) + "\n")
     print(report(rows))
+    if args.self_train:
+        print("\n" + report_trained(rows))
     return 0
 
 

@@ -217,6 +217,45 @@ def test_starts_smoke(needs_data, tmp_path, capsys):
     assert capsys.readouterr().out.strip().endswith(table.strip())
 
 
+@pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # 300 rows
+def test_starts_self_trained_smoke(needs_data, tmp_path, capsys):
+    starts = _load("starts")
+    out = tmp_path / "s.jsonl"
+    assert starts.main([
+        "--datasets", "tweet", "--embeddings", "tfidf", "--subsample", "300", "--no-cache",
+        "--inits", "codes", "graph_averaged_codes", "--self-train", "--out", str(out),
+        "--param", "max_iter=20", "--param", "network.hidden_dims=(32,)",
+        "--param", "pretrain.epochs=2",
+    ]) == 0
+    printed = capsys.readouterr().out
+    assert "ACC after self-training from each start" in printed
+    (row,) = [__import__("json").loads(line) for line in out.read_text().splitlines()]
+    for scores in row["starts"].values():
+        assert 0 < scores["after"] <= 1 and 0 <= scores["kl"] <= scores["loss"]
+    assert starts._pick(row, "loss") == min(row["starts"], key=lambda s: row["starts"][s]["loss"])
+
+
+def test_starts_self_train_as_fit_does():
+    """A start self-trained by the benchmark ends where ``fit`` from those centroids
+    ends, and twice the same."""
+    from sklearn.datasets import make_blobs
+
+    from skstc import STCClustering
+    from skstc.metrics import evaluate
+    from skstc.stages import prepare
+
+    starts = _load("starts")
+    X, y = make_blobs(n_samples=300, centers=4, n_features=8, random_state=0)
+    params = {"network": {"hidden_dims": (32,)}, "pretrain": {"epochs": 2}, "max_iter": 30,
+              "precision": "float32", "random_state": 0}
+    prep = prepare(STCClustering(4, **params), X)
+    centers, generator_state = prep.start(), prep.generator.get_state()
+    first = starts._trained(prep, centers, y, generator_state)
+    assert starts._trained(prep, centers, y, generator_state) == first
+    fitted = STCClustering(4, init=centers, **params).fit(X)
+    assert evaluate(y, fitted.labels_)["ACC"] == first["after"] and not fitted.fallback_
+
+
 def test_spectral_view_separates_components():
     """Two cliques with no edge between them: the two leading eigenvectors of the
     normalised adjacency are the components' indicators, so rows of one component
