@@ -172,32 +172,46 @@ def _pick(run: dict, criterion: str) -> str:
 
 
 def report_trained(rows: list[dict]) -> str:
-    """Mean ACC after self-training from each start, the start the trained objective
-    picks, and the best (with the labels), per input."""
+    """Mean ACC after self-training from each start, from the start each criterion picks
+    (those of the starts and those of the trained models), and from the best (with the
+    labels), per input; then the family-balanced mean of each column."""
+    from skstc.datasets import FAMILIES
+
     groups = defaultdict(list)
     for row in rows:
         groups[(row["dataset"], row["embedding"])].append(row)
     inits = list(rows[0]["starts"])
-    head = inits + [f"pick: {c}" for c in TRAINED_CRITERIA] + ["best"]
-    lines = ["ACC after self-training from each start (`auto`: the default):", "",
+    criteria = CRITERIA + TRAINED_CRITERIA
+    head = inits + [f"pick: {c}" for c in criteria] + ["best"]
+    lines = ["ACC after self-training from each start (`auto`: the default), and from the "
+             "start each criterion picks:", "",
              "| data set (clusters) | embedding | seeds | " + " | ".join(head) + " |",
              "|---|---|---|" + "---|" * len(head)]
-    totals = defaultdict(list)
+    per_set = defaultdict(dict)  # column -> (dataset, embedding) -> mean ACC
     for (dataset, embedding), runs in sorted(groups.items()):
         cells = [np.mean([r["starts"][i]["after"] for r in runs]) for i in inits]
-        picks = [[_pick(r, c) for r in runs] for c in TRAINED_CRITERIA]
+        picks = [[_pick(r, c) for r in runs] for c in criteria]
         picked = [np.mean([r["starts"][p]["after"] for r, p in zip(runs, ps)]) for ps in picks]
         best = np.mean([max(s["after"] for s in r["starts"].values()) for r in runs])
         for name, value in zip(head, cells + picked + [best]):
-            totals[name].append(value)
+            per_set[name][(dataset, embedding)] = value
         lines.append(f"| {dataset} ({runs[0]['n_clusters']}) | {embedding} | "
                      f"{','.join(str(r['seed']) for r in runs)} | "
                      + " | ".join(f"{100 * v:.1f}" for v in cells)
                      + " | " + " | ".join(f"{100 * v:.1f} ({'/'.join(sorted(set(ps)))})"
                                           for v, ps in zip(picked, picks))
                      + f" | {100 * best:.1f} |")
-    lines.append("| **mean** | | | " + " | ".join(f"**{100 * np.mean(totals[h]):.1f}**"
-                                                  for h in head) + " |")
+    lines.append("| **mean** | | | " + " | ".join(
+        f"**{100 * np.mean(list(per_set[h].values())):.1f}**" for h in head) + " |")
+    embeddings = sorted({e for _, e in groups})
+    for embedding in embeddings:
+        families = [[(d, embedding) for d in sets if (d, embedding) in groups]
+                    for sets in FAMILIES.values()]
+        families = [f for f in families if f]
+        if len(families) > 1:
+            lines.append(f"| **family-balanced mean** | {embedding} | | " + " | ".join(
+                f"**{100 * np.mean([np.mean([per_set[h][k] for k in f]) for f in families]):.1f}**"
+                for h in head) + " |")
     return "\n".join(lines)
 
 
