@@ -153,9 +153,9 @@ def _atomic_open(path: Path, mode: str = "w", **kwargs):
         raise
 
 
-def _chosen_n_clusters(args, X: np.ndarray) -> int:
+def _chosen_n_clusters(args, X: np.ndarray):
     """``--n-clusters auto``: :func:`~skstc.select_n_clusters` with the command's STC
-    parameters and seed; prints its curve."""
+    parameters and seed; prints its curve and returns the selection."""
     from . import STCClustering, select_n_clusters
 
     try:
@@ -167,7 +167,7 @@ def _chosen_n_clusters(args, X: np.ndarray) -> int:
     print(f"n_clusters={selection.n_clusters} chosen by the silhouette of each candidate "
           f"({curve})")
     print(selection.summary())
-    return selection.n_clusters
+    return selection
 
 
 def _n_clusters(text: str) -> int | str:
@@ -209,8 +209,11 @@ def _cmd_cluster(args) -> int:
     X = embed_cached(texts, args.embedding, cache_dir=_cache_dir(args),
                      verbose=not args.quiet)
     _say(args, f"embedded with {args.embedding}: {X.shape} in {time.perf_counter() - t0:.1f}s")
+    notes = []
     if args.n_clusters == "auto":
-        args.n_clusters = _chosen_n_clusters(args, X)
+        selection = _chosen_n_clusters(args, X)
+        args.n_clusters = selection.n_clusters
+        notes.append(f"Number of clusters: {selection.summary()}.")
     stc = STCClustering(args.n_clusters, random_state=args.seed, **_stc_params(args))
     labels = stc.fit_predict(X)
     if stc.fallback_:
@@ -218,6 +221,8 @@ def _cmd_cluster(args) -> int:
     proba = stc.predict_proba(X)
     mapping = None
     if args.merge_to is not None:
+        notes.append(f"The {args.n_clusters} clusters fitted, the closest joined into "
+                     f"{args.merge_to} (--merge-to).")
         labels, proba, mapping = _merged(args, stc, labels, proba)
     conf = proba.max(axis=1)
     terms = top_terms(texts, labels, args.top_terms, n_clusters=args.n_clusters)
@@ -232,7 +237,7 @@ def _cmd_cluster(args) -> int:
     _say(args, f"wrote {out}")
     if report is not None:
         content = render_report(report.suffix, texts, labels, conf, estimator=stc, X=X,
-                                terms=terms, n_clusters=args.n_clusters)
+                                terms=terms, n_clusters=args.n_clusters, notes=notes)
         with _atomic_open(report, "wb") as f:
             f.write(content)
         _say(args, f"wrote {report}")

@@ -17,6 +17,7 @@ import base64
 import html
 import io
 import textwrap
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -375,6 +376,7 @@ def report_html(
     title: str = "Clusters",
     n_clusters: int | None = None,
     map: str = "auto",
+    notes: Sequence[str] = (),
 ) -> str:
     """A self-contained HTML page describing a clustering of ``texts``.
 
@@ -412,6 +414,9 @@ def report_html(
     map : {"auto", "interactive", "static", "none"}, default="auto"
         The map: ``"auto"`` is interactive with plotly installed, else static with
         matplotlib, else a note saying what to install.
+    notes : sequence of str, default=()
+        Paragraphs shown under the heading (how the number of clusters was chosen, for
+        instance); escaped like the texts.
 
     Returns
     -------
@@ -448,7 +453,9 @@ def report_html(
         f"<style>{_STYLE}</style>",
         "</head><body>",
         f"<h1>{esc(title)}</h1>",
-        f"<p>{len(texts)} texts in {len(sizes)} clusters.</p>",
+        *([] if title == f"{len(texts)} texts in {len(sizes)} clusters"
+          else [f"<p>{len(texts)} texts in {len(sizes)} clusters.</p>"]),
+        *(f"<p>{esc(note)}</p>" for note in notes),
         '<p><input id="search" type="search" placeholder="find a word in the clusters\' '
         'terms and texts" aria-label="search"> <span id="found"></span></p>',
     ]
@@ -515,7 +522,7 @@ def _map_html(estimator, X, texts, labels, names, n_clusters: int, kind: str) ->
 
 def render_report(
     suffix: str, texts: list[str], labels, confidence, *, estimator, X, terms=None,
-    n_clusters: int | None = None,
+    n_clusters: int | None = None, notes: Sequence[str] = (),
 ) -> bytes:
     """The report of a clustering as the bytes of a file in the format ``suffix`` names.
 
@@ -534,6 +541,8 @@ def render_report(
         The embeddings of ``texts``.
     n_clusters : int, default=None
         Number of clusters of ``labels``; ``estimator.n_clusters`` when None.
+    notes : sequence of str, default=()
+        Paragraphs under the heading of an HTML report (:func:`report_html`).
 
     Returns
     -------
@@ -547,4 +556,4 @@ def render_report(
         return _figure_png(report_figure(estimator, X, labels, n_clusters), dpi=120)
     title = f"{len(texts)} texts in {n_clusters} clusters"
     return report_html(texts, labels, confidence, estimator=estimator, X=X, terms=terms,
-                       title=title, n_clusters=n_clusters).encode("utf-8")
+                       title=title, n_clusters=n_clusters, notes=notes).encode("utf-8")

@@ -1,6 +1,7 @@
 """The skstc command line."""
 
 import csv
+import html
 import os
 import subprocess
 import sys
@@ -93,7 +94,9 @@ def test_cluster_merge_to_joins_the_closest_clusters(texts_file, tmp_path, capsy
     assert all(0 < float(r["confidence"]) <= 1 for r in rows)
     err = capsys.readouterr().err
     assert "merged 6 clusters into 3: " in err and "now 3" in err
-    assert "90 texts in 3 clusters" in (tmp_path / "r.html").read_text()
+    page = (tmp_path / "r.html").read_text()
+    assert "90 texts in 3 clusters" in page
+    assert "<p>The 6 clusters fitted, the closest joined into 3 (--merge-to).</p>" in page
     assert main([*argv, "--merge-to", "7"]) == 2
     assert "--merge-to 7: from 1 to the 6 clusters" in capsys.readouterr().err
 
@@ -392,13 +395,17 @@ def test_cluster_with_n_clusters_auto(tmp_path, capsys):
     texts, _ = topic_corpus(n_per_topic=60)
     path = tmp_path / "texts.txt"
     path.write_text("\n".join(texts) + "\n", encoding="utf-8")
-    out = tmp_path / "labels.csv"
+    out, report = tmp_path / "labels.csv", tmp_path / "report.html"
     code = main(["cluster", str(path), "--n-clusters", "auto", "-o", str(out), "--no-cache",
-                 "--quiet", "--seed", "0", *FAST])
+                 "--quiet", "--seed", "0", "--report", str(report), *FAST])
     assert code == 0
     captured = capsys.readouterr()
     assert "n_clusters=3 chosen by the silhouette of each candidate (2: " in captured.out
     assert {r["cluster"] for r in csv.DictReader(out.open())} == {"0", "1", "2"}
+    # the report says how k was chosen, in the words of the console
+    summary = next(line for line in captured.out.splitlines() if "3 clusters" in line)
+    page = report.read_text(encoding="utf-8")
+    assert f"<p>Number of clusters: {html.escape(summary)}.</p>" in page
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "many"])
