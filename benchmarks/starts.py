@@ -171,31 +171,32 @@ def _pick(run: dict, criterion: str) -> str:
     return max(run["starts"], key=lambda s: sign * run["starts"][s][criterion])
 
 
-def report_trained(rows: list[dict]) -> str:
-    """Mean ACC after self-training from each start, from the start each criterion picks
-    (those of the starts and those of the trained models), and from the best (with the
-    labels), per input; then the family-balanced mean of each column."""
+def _table(rows: list[dict], score: str, criteria: tuple[str, ...], *,
+           default_column: bool = False) -> list[str]:
+    """Mean ``score`` per input: each start's, the default's (``default_column``), that of
+    the start each criterion picks, and the best (with the labels); then the mean over
+    inputs and the family-balanced mean of each column."""
     from skstc.datasets import FAMILIES
 
     groups = defaultdict(list)
     for row in rows:
         groups[(row["dataset"], row["embedding"])].append(row)
     inits = list(rows[0]["starts"])
-    criteria = CRITERIA + TRAINED_CRITERIA
-    head = inits + [f"pick: {c}" for c in criteria] + ["best"]
-    lines = ["ACC after self-training from each start (`auto`: the default), and from the "
-             "start each criterion picks:", "",
-             "| data set (clusters) | embedding | seeds | " + " | ".join(head) + " |",
+    head = (inits + ["default"] * default_column + [f"pick: {c}" for c in criteria]
+            + ["best"])
+    lines = ["| data set (clusters) | embedding | seeds | " + " | ".join(head) + " |",
              "|---|---|---|" + "---|" * len(head)]
-    per_set = defaultdict(dict)  # column -> (dataset, embedding) -> mean ACC
-    for (dataset, embedding), runs in sorted(groups.items()):
-        cells = [np.mean([r["starts"][i]["after"] for r in runs]) for i in inits]
+    per_set = defaultdict(dict)  # column -> (dataset, embedding) -> mean score
+    for key, runs in sorted(groups.items()):
+        cells = [np.mean([r["starts"][i][score] for r in runs]) for i in inits]
+        if default_column:
+            cells.append(np.mean([r["starts"][r["default"]][score] for r in runs]))
         picks = [[_pick(r, c) for r in runs] for c in criteria]
-        picked = [np.mean([r["starts"][p]["after"] for r, p in zip(runs, ps)]) for ps in picks]
-        best = np.mean([max(s["after"] for s in r["starts"].values()) for r in runs])
+        picked = [np.mean([r["starts"][p][score] for r, p in zip(runs, ps)]) for ps in picks]
+        best = np.mean([max(s[score] for s in r["starts"].values()) for r in runs])
         for name, value in zip(head, cells + picked + [best]):
-            per_set[name][(dataset, embedding)] = value
-        lines.append(f"| {dataset} ({runs[0]['n_clusters']}) | {embedding} | "
+            per_set[name][key] = value
+        lines.append(f"| {key[0]} ({runs[0]['n_clusters']}) | {key[1]} | "
                      f"{','.join(str(r['seed']) for r in runs)} | "
                      + " | ".join(f"{100 * v:.1f}" for v in cells)
                      + " | " + " | ".join(f"{100 * v:.1f} ({'/'.join(sorted(set(ps)))})"
@@ -203,8 +204,7 @@ def report_trained(rows: list[dict]) -> str:
                      + f" | {100 * best:.1f} |")
     lines.append("| **mean** | | | " + " | ".join(
         f"**{100 * np.mean(list(per_set[h].values())):.1f}**" for h in head) + " |")
-    embeddings = sorted({e for _, e in groups})
-    for embedding in embeddings:
+    for embedding in sorted({e for _, e in groups}):
         families = [[(d, embedding) for d in sets if (d, embedding) in groups]
                     for sets in FAMILIES.values()]
         families = [f for f in families if f]
@@ -212,36 +212,20 @@ def report_trained(rows: list[dict]) -> str:
             lines.append(f"| **family-balanced mean** | {embedding} | | " + " | ".join(
                 f"**{100 * np.mean([np.mean([per_set[h][k] for k in f]) for f in families]):.1f}**"
                 for h in head) + " |")
-    return "\n".join(lines)
+    return lines
 
 
 def report(rows: list[dict]) -> str:
     """Mean start ACC per input: each start, then the start each criterion picks."""
-    groups = defaultdict(list)
-    for row in rows:
-        groups[(row["dataset"], row["embedding"])].append(row)
-    inits = list(rows[0]["starts"])
-    head = inits + ["default"] + [f"pick: {c}" for c in CRITERIA] + ["best"]
-    lines = ["| data set (clusters) | embedding | seeds | " + " | ".join(head) + " |",
-             "|---|---|---|" + "---|" * len(head)]
-    totals = defaultdict(list)
-    for (dataset, embedding), runs in sorted(groups.items()):
-        cells = [np.mean([r["starts"][i]["ACC"] for r in runs]) for i in inits]
-        cells.append(np.mean([r["starts"][r["default"]]["ACC"] for r in runs]))
-        picks = [[_pick(r, c) for r in runs] for c in CRITERIA]
-        picked = [np.mean([r["starts"][p]["ACC"] for r, p in zip(runs, ps)]) for ps in picks]
-        best = np.mean([max(s["ACC"] for s in r["starts"].values()) for r in runs])
-        for name, value in zip(head, cells + picked + [best]):
-            totals[name].append(value)
-        lines.append(f"| {dataset} ({runs[0]['n_clusters']}) | {embedding} | "
-                     f"{','.join(str(r['seed']) for r in runs)} | "
-                     + " | ".join(f"{100 * v:.1f}" for v in cells)
-                     + " | " + " | ".join(f"{100 * v:.1f} ({'/'.join(sorted(set(ps)))})"
-                                          for v, ps in zip(picked, picks))
-                     + f" | {100 * best:.1f} |")
-    lines.append("| **mean** | | | " + " | ".join(f"**{100 * np.mean(totals[h]):.1f}**"
-                                                  for h in head) + " |")
-    return "\n".join(lines)
+    return "\n".join(_table(rows, "ACC", CRITERIA, default_column=True))
+
+
+def report_trained(rows: list[dict]) -> str:
+    """Mean ACC after self-training from each start, from the start each criterion picks
+    (those of the starts and those of the trained models), and from the best."""
+    return "\n".join(["ACC after self-training from each start (`auto`: the default), and "
+                      "from the start each criterion picks:", "",
+                      *_table(rows, "after", CRITERIA + TRAINED_CRITERIA)])
 
 
 def main(argv=None) -> int:
