@@ -6,9 +6,10 @@ When the number of topics is unknown, :func:`~skstc.select_n_clusters` recommend
 from the texts alone: it pretrains one STC model, clusters its latent codes with every
 candidate number of clusters, and scores each partition by its silhouette in the input.
 It recommends the largest k within the noise of the best score and reports the range of
-k whose scores are within a fifth of the best. Here on 2,000 StackOverflow titles (MiniLM embeddings; 20 tags, which the method does not
-see), with a small network so that the page builds in about a minute. The tags are used
-only to score the result: NMI of STC fitted with the recommended k and with the true k.
+k whose scores are within a fifth of the best. Here on 2,000 StackOverflow titles (MiniLM
+embeddings; 20 tags, which the method does not see), with a small network so that the
+page builds in about a minute. The tags are used only to score the result: NMI of STC
+fitted with the recommended k and with the true k.
 """
 
 import matplotlib.pyplot as plt
