@@ -279,18 +279,19 @@ def _tolerance_table(curves: dict) -> list[str]:
     share, the median width; and the τ a rule would choose with each family left out
     (the smallest with the true k inside on at least 5/6 of the sets left)."""
     from skstc.datasets import FAMILIES
+    from skstc.selection import _span, _supported
+
+    def span(tau: float, dataset: str) -> tuple[int, int]:
+        sel, _ = curves[dataset]
+        return _span(sel.candidates[_supported(sel.scores, sel.within_noise, tau)])
 
     def inside(tau: float, dataset: str) -> bool:
-        sel, true_k = curves[dataset]
-        best = sel.scores.max()
-        kept = sel.candidates[sel.within_noise | (sel.scores >= best - tau * abs(best))]
-        return bool(kept.min() <= true_k <= kept.max())
+        lo, hi = span(tau, dataset)
+        return lo <= curves[dataset][1] <= hi
 
     def width(tau: float, dataset: str) -> float:
-        sel, _ = curves[dataset]
-        best = sel.scores.max()
-        kept = sel.candidates[sel.within_noise | (sel.scores >= best - tau * abs(best))]
-        return kept.max() / kept.min()
+        lo, hi = span(tau, dataset)
+        return hi / lo
 
     families = {f: [d for d in sets if d in curves] for f, sets in FAMILIES.items()}
     families = {f: sets for f, sets in families.items() if sets}

@@ -91,10 +91,14 @@ class NClustersSelection:
         return int(self.candidates[int(np.argmax(self.scores))])
 
     @property
+    def _supported_mask(self) -> np.ndarray:
+        """``supported``; ``within_noise`` for a selection made without it."""
+        return self.within_noise if self.supported is None else self.supported
+
+    @property
     def range(self) -> tuple[int, int]:
         """The smallest and the largest candidate the data support (``supported``)."""
-        mask = self.within_noise if self.supported is None else self.supported
-        return _span(self.candidates[mask])
+        return _span(self.candidates[self._supported_mask])
 
     @property
     def noise_range(self) -> tuple[int, int]:
@@ -120,9 +124,9 @@ class NClustersSelection:
         ``recommended``)."""
         import pandas as pd
 
-        supported = self.within_noise if self.supported is None else self.supported
         return pd.DataFrame({"n_clusters": self.candidates, "silhouette": self.scores,
-                             "within_noise": self.within_noise, "supported": supported,
+                             "within_noise": self.within_noise,
+                             "supported": self._supported_mask,
                              "recommended": self.candidates == self.n_clusters})
 
     def plot(self, ax=None):
@@ -156,6 +160,14 @@ class NClustersSelection:
 
 def _span(values: np.ndarray) -> tuple[int, int]:
     return int(values.min()), int(values.max())
+
+
+def _supported(scores: np.ndarray, within_noise: np.ndarray,
+               tolerance: float = RANGE_TOLERANCE) -> np.ndarray:
+    """The candidates within noise and those scoring within ``tolerance`` times the best
+    score of it (``best - tolerance * |best|``)."""
+    best = scores.max()
+    return within_noise | (scores >= best - tolerance * abs(best))
 
 
 def _checked_candidates(candidates: Iterable[int] | None, n_samples: int) -> np.ndarray:
@@ -277,13 +289,11 @@ def select_n_clusters(
     sub = fixed_rows(len(partitions.Z), SELECTION_MAX_SAMPLES)
     scores = silhouettes(partitions.X[sub], [compact(lab[sub]) for lab in partitions.labels])
     within = _within_noise(partitions, sub, int(np.argmax(scores)))
-    best = scores.max()
-    supported = within | (scores >= best - RANGE_TOLERANCE * abs(best))
     times = dict(partitions.times)
     times["candidates"] += time.perf_counter() - t0
     return NClustersSelection(
         n_clusters=int(partitions.candidates[within].max()), candidates=partitions.candidates,
-        scores=scores, within_noise=within, supported=supported, times=times,
+        scores=scores, within_noise=within, supported=_supported(scores, within), times=times,
     )
 
 
