@@ -99,7 +99,7 @@ def _trained(prep, centers: np.ndarray, y: np.ndarray, generator_state) -> dict:
 
     import torch
 
-    from skstc._objective import consistency_loss, kl_divergence
+    from skstc._objective import consistency_loss
     from skstc.metrics import evaluate
 
     est, pretrained = prep.estimator, prep.autoencoder
@@ -111,8 +111,7 @@ def _trained(prep, centers: np.ndarray, y: np.ndarray, generator_state) -> dict:
                 torch.tensor(centers, device=prep.device)))
     finally:
         prep.autoencoder = pretrained
-    log_q, p = state.log_q.float(), state.p.float()
-    kl = float(kl_divergence(p, log_q))
+    log_q, kl = state.log_q.float(), state.history["kl_loss"][-1]  # of the last refresh
     gamma = prep.settings["self_train"]["consistency_weight"]
     consistency = 0.0
     if prep.neighbors is not None and gamma > 0:
@@ -175,8 +174,9 @@ def _table(rows: list[dict], score: str, criteria: tuple[str, ...], *,
            default_column: bool = False) -> list[str]:
     """Mean ``score`` per input: each start's, the default's (``default_column``), that of
     the start each criterion picks, and the best (with the labels); then the mean over
-    inputs and the family-balanced mean of each column."""
-    from skstc.datasets import FAMILIES
+    inputs, and the family-balanced means of ``benchmarks/run.py`` (with each family left
+    out in turn)."""
+    from run import family_table
 
     groups = defaultdict(list)
     for row in rows:
@@ -204,15 +204,9 @@ def _table(rows: list[dict], score: str, criteria: tuple[str, ...], *,
                      + f" | {100 * best:.1f} |")
     lines.append("| **mean** | | | " + " | ".join(
         f"**{100 * np.mean(list(per_set[h].values())):.1f}**" for h in head) + " |")
-    for embedding in sorted({e for _, e in groups}):
-        families = [[(d, embedding) for d in sets if (d, embedding) in groups]
-                    for sets in FAMILIES.values()]
-        families = [f for f in families if f]
-        if len(families) > 1:
-            lines.append(f"| **family-balanced mean** | {embedding} | | " + " | ".join(
-                f"**{100 * np.mean([np.mean([per_set[h][k] for k in f]) for f in families]):.1f}**"
-                for h in head) + " |")
-    return lines
+    return lines + family_table([
+        {"dataset": dataset, "embedding": embedding, "method": column, "ACC": value}
+        for column, values in per_set.items() for (dataset, embedding), value in values.items()])
 
 
 def report(rows: list[dict]) -> str:

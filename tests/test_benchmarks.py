@@ -193,7 +193,8 @@ def test_trajectory_smoke(needs_data, tmp_path, capsys):
     assert cells[4:] == [f"{mean_at[0]:.1f}", f"{mean_at[1]:.1f}", f"{mean_at[2]:.1f}", "–"]
 
 
-def test_starts_smoke(needs_data, tmp_path, capsys):
+def test_starts_smoke(needs_data, tmp_path, capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # starts.py imports run.py
     starts = _load("starts")
     out = tmp_path / "s.jsonl"
     code = starts.main([
@@ -218,7 +219,8 @@ def test_starts_smoke(needs_data, tmp_path, capsys):
 
 
 @pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # 300 rows
-def test_starts_self_trained_smoke(needs_data, tmp_path, capsys):
+def test_starts_self_trained_smoke(needs_data, tmp_path, capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # starts.py imports run.py
     starts = _load("starts")
     out = tmp_path / "s.jsonl"
     assert starts.main([
