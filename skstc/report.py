@@ -446,6 +446,7 @@ def report_html(
     names = cluster_names(terms)
     esc = html.escape
     order = np.argsort(-sizes, kind="stable")
+    count = f"{len(texts)} texts in {len(sizes)} clusters"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -453,8 +454,7 @@ def report_html(
         f"<style>{_STYLE}</style>",
         "</head><body>",
         f"<h1>{esc(title)}</h1>",
-        *([] if title == f"{len(texts)} texts in {len(sizes)} clusters"
-          else [f"<p>{len(texts)} texts in {len(sizes)} clusters.</p>"]),
+        *([] if title == count else [f"<p>{count}.</p>"]),  # not twice
         *(f"<p>{esc(note)}</p>" for note in notes),
         '<p><input id="search" type="search" placeholder="find a word in the clusters\' '
         'terms and texts" aria-label="search"> <span id="found"></span></p>',
