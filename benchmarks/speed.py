@@ -59,16 +59,23 @@ import numpy as np
 from skstc.evaluation import load_embedded, publish, report_preamble
 
 
-def matmul_gflops(n: int = 2048, repeats: int = 10, dtype: str = "float32") -> float:
-    """Best matmul rate of torch on this machine's CPU, in GFLOP/s (square ``n × n``)."""
+def matmul_gflops(n: int = 2048, repeats: int = 10, dtype: str = "float32",
+                  device: str = "cpu") -> float:
+    """Best matmul rate of torch on ``device``, in GFLOP/s (square ``n × n``; on a GPU
+    ``8 n``, synchronised around each product)."""
     import torch
 
-    a, b = (torch.randn(n, n, dtype=getattr(torch, dtype)) for _ in range(2))
+    device = torch.device(device)
+    n = 8 * n if device.type == "cuda" else n
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    a, b = (torch.randn(n, n, dtype=getattr(torch, dtype), device=device) for _ in range(2))
     torch.mm(a, b)  # warm-up
+    sync()
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
         torch.mm(a, b)
+        sync()
         best = min(best, time.perf_counter() - t0)
     return 2 * n**3 / best / 1e9
 
@@ -203,10 +210,13 @@ def run(args) -> str:
 
     from skstc.evaluation import native_bfloat16
 
-    scaling = args.param
-    peaks = {"float32": matmul_gflops()}
-    if native_bfloat16(torch.device("cpu")):
-        peaks["bfloat16"] = matmul_gflops(dtype="bfloat16")
+    auto = "cuda" if torch.cuda.is_available() else "cpu"  # the estimator's device="auto"
+    device = torch.device(auto if args.device == "auto" else args.device)
+    on_device = [f"device={device}"] * (args.device != "auto")
+    scaling = [*on_device, *args.param]
+    peaks = {"float32": matmul_gflops(device=str(device))}
+    if native_bfloat16(device):
+        peaks["bfloat16"] = matmul_gflops(dtype="bfloat16", device=str(device))
     rows, notes, against = [], [], []
 
     def median_run(kind: str, path: Path, params: list[str], repeats: int, peer=None) -> dict:
@@ -226,9 +236,10 @@ def run(args) -> str:
         return result
 
     # the rows fitted on each real data set: their names and parameters
-    kinds = [("default", []), *([("default, float32", ["precision=float32"])]
-                                * args.compare_float32),
-             *((name, params) for name, *params in args.compare)]
+    kinds = [("default", on_device),
+             *([("default, float32", [*on_device, "precision=float32"])]
+               * args.compare_float32),
+             *((name, [*on_device, *params]) for name, *params in args.compare)]
     with tempfile.TemporaryDirectory(dir=args.tmpdir) as tmp:
         for spec in [] if args.default_data == ["none"] else args.default_data:
             path = Path(tmp) / f"{spec.replace(':', '-')}.npy"
@@ -257,7 +268,8 @@ def run(args) -> str:
         *report_preamble("## Speed and memory",
                          f"python benchmarks/speed.py {shlex.join(args.argv)}",
                          f"; fits ran with {threads} torch threads on {result['device']}"),
-        "- Measured matmul rate (torch.mm, 2048 × 2048, best of 10): "
+        f"- Measured matmul rate on {device} (torch.mm, "
+        f"{'16384 × 16384' if device.type == 'cuda' else '2048 × 2048'}, best of 10): "
         + ", ".join(f"{k} **{v:.0f} GFLOP/s**" for k, v in peaks.items()),
         f"- Data: `scaling` rows: synthetic mixture of 20 Gaussians, {args.features} float32 "
         "features, `STCClustering(n_clusters=20, random_state=0)`; every fit reads its data "
@@ -315,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
                              "(repeatable)")
     parser.add_argument("--peer", action="store_true",
                         help="also time diffusion + k-means on each --default-data")
+    parser.add_argument("--device", default="auto",
+                        help="torch device of every STC fit (and of the matmul rates): "
+                             "'auto' (the estimator's default), 'cpu', 'cuda', ...")
     parser.add_argument("--tmpdir", default=None, help="where the synthetic .npy files go")
     parser.add_argument("--out", default=None, help="write the Markdown table here")
     parser.add_argument("--quiet", action="store_true")

