@@ -26,7 +26,12 @@ may choose the start by (issue #41, item 3, after TEMI's lowest-loss head):
 Besides the values of ``init``, ``spectral`` is the start a spectral embedding of the kNN
 graph would give (Ng, Jordan & Weiss 2002: the ``n_clusters`` leading eigenvectors of the
 symmetrised graph's normalised adjacency, rows normalised to unit length; no option of
-:class:`~skstc.STCClustering`). The report gives, per input, each start's ACC and the
+:class:`~skstc.STCClustering`), and two consensus starts (issue #41, item 4): evidence
+accumulation over the kNN graph's edges (each edge weighted by the share of 20 base
+partitions, k-means on five views with four seeds, that put its ends together),
+partitioned spectrally (``consensus_spectral``) or by Leiden (``consensus_leiden``,
+``leidenalg``, in the ``bench`` extra; the modularity's resolution bisected to the number
+of clusters). The report gives, per input, each start's ACC and the
 start each criterion picks, then the mean ACC of each rule against the default start and
 the best start (chosen with the labels).
 
@@ -59,32 +64,127 @@ import numpy as np
 from skstc.evaluation import add_benchmark_arguments
 
 INITS = ("codes", "graph_averaged_codes", "diffused_input", "diffused_codes", "umap_input",
-         "spectral")
+         "spectral", "consensus_spectral", "consensus_leiden")
 CRITERIA = ("inertia", "silhouette", "modularity", "consensus")
 TRAINED_CRITERIA = ("loss", "kl")
 LOWER_IS_BETTER = {"inertia", "loss", "kl"}
+
+
+def _graph(neighbors, weights=None):
+    """The kNN graph symmetrised: a sparse ``(n, n)`` matrix, an edge's weight the larger
+    of its two directions' (1 without ``weights``, an ``(n, n_neighbors)`` array)."""
+    import scipy.sparse as sp
+
+    nb = neighbors.cpu().numpy()
+    n, k = nb.shape
+    w = np.ones(n * k) if weights is None else np.asarray(weights, dtype=np.float64).ravel()
+    A = sp.csr_matrix((w, (np.repeat(np.arange(n), k), nb.ravel())), shape=(n, n))
+    return A.maximum(A.T).tocsr()
+
+
+def _spectral_view(A, n_clusters: int, random_state) -> np.ndarray:
+    """Rows of the ``n_clusters`` leading eigenvectors of D^-1/2 A D^-1/2, each normalised
+    to unit length (Ng, Jordan & Weiss 2002)."""
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import eigsh
+
+    n = A.shape[0]
+    d = 1 / np.sqrt(np.asarray(A.sum(1)).ravel().clip(1e-12))
+    M = sp.diags(d) @ A @ sp.diags(d)
+    _, vectors = eigsh(M, k=min(n_clusters, n - 2), which="LA", tol=1e-4,
+                       v0=random_state.uniform(size=n))
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
 
 
 def spectral(n_clusters: int):
     """A start (a view for ``init``): the rows of the ``n_clusters`` leading eigenvectors of
     the normalised adjacency D^-1/2 A D^-1/2 of the symmetrised kNN graph, each normalised
     to unit length."""
-    import scipy.sparse as sp
-    from scipy.sparse.linalg import eigsh
-
     def view(Z, X, neighbors, random_state) -> np.ndarray:
-        nb = neighbors.cpu().numpy()
-        n, k = nb.shape
-        A = sp.csr_matrix((np.ones(n * k), (np.repeat(np.arange(n), k), nb.ravel())),
-                          shape=(n, n))
-        A = ((A + A.T) > 0).astype(np.float64)
-        d = 1 / np.sqrt(np.asarray(A.sum(1)).ravel())
-        M = sp.diags(d) @ A @ sp.diags(d)
-        _, vectors = eigsh(M, k=min(n_clusters, n - 2), which="LA", tol=1e-4,
-                           v0=random_state.uniform(size=n))
-        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
+        return _spectral_view(_graph(neighbors), n_clusters, random_state)
 
     return view
+
+
+#: Base partitions of the consensus starts: k-means (one run each) on every one of these
+#: views, with this many seeds.
+CONSENSUS_VIEWS = ("codes", "graph_averaged_codes", "diffused_input", "diffused_codes",
+                   "scaled_input")
+CONSENSUS_RUNS = 4
+
+
+def coassociation(Z, X, neighbors, random_state, n_clusters: int):
+    """Evidence accumulation (Fred & Jain 2005) over the kNN graph's edges: for each edge,
+    the fraction of base partitions (k-means on each of ``CONSENSUS_VIEWS``, with
+    ``CONSENSUS_RUNS`` seeds) that put both ends in one cluster; the symmetrised graph with
+    these weights (edges no partition keeps together dropped)."""
+    from sklearn.cluster import KMeans
+
+    from skstc import inits as recipes
+
+    nb = neighbors.cpu().numpy()
+    together = np.zeros(nb.shape)
+    for name in CONSENSUS_VIEWS:
+        view = getattr(recipes, name)(Z, X, neighbors, random_state)
+        for _ in range(CONSENSUS_RUNS):
+            seed = int(random_state.randint(np.iinfo(np.int32).max))
+            labels = KMeans(n_clusters, n_init=1, random_state=seed).fit_predict(view)
+            together += labels[nb] == labels[:, None]
+    A = _graph(neighbors, together / (len(CONSENSUS_VIEWS) * CONSENSUS_RUNS))
+    A.eliminate_zeros()
+    return A
+
+
+def consensus_spectral(n_clusters: int):
+    """A start (a view for ``init``): the spectral view (:func:`spectral`) of the
+    co-association graph (:func:`coassociation`) instead of the plain kNN graph."""
+    def view(Z, X, neighbors, random_state) -> np.ndarray:
+        A = coassociation(Z, X, neighbors, random_state, n_clusters)
+        return _spectral_view(A, n_clusters, random_state)
+
+    return view
+
+
+def consensus_leiden(n_clusters: int):
+    """A start (centroids for ``init``): Leiden communities (``leidenalg``, the
+    modularity of the co-association graph of :func:`coassociation`), the resolution
+    bisected until there are at least ``n_clusters``; the centroids are the mean codes of
+    the ``n_clusters`` largest communities."""
+    import igraph
+    import leidenalg
+
+    def centroids(Z, X, neighbors, random_state) -> np.ndarray:
+        A = coassociation(Z, X, neighbors, random_state, n_clusters).tocoo()
+        upper = A.row < A.col
+        graph = igraph.Graph(n=A.shape[0], edges=np.c_[A.row[upper], A.col[upper]].tolist())
+        weights = A.data[upper].tolist()
+        seed = int(random_state.randint(np.iinfo(np.int32).max))
+
+        def communities(resolution):
+            part = leidenalg.find_partition(
+                graph, leidenalg.RBConfigurationVertexPartition, weights=weights,
+                resolution_parameter=resolution, seed=seed)
+            return np.asarray(part.membership)
+
+        low, high = 0.01, 1.0
+        while len(np.unique(communities(high))) < n_clusters and high < 1e4:
+            low, high = high, 2 * high
+        for _ in range(12):
+            mid = np.sqrt(low * high)
+            if len(np.unique(communities(mid))) < n_clusters:
+                low = mid
+            else:
+                high = mid
+        labels = communities(high)
+        largest = np.argsort(-np.bincount(labels))[:n_clusters]
+        return np.stack([Z[labels == c].mean(0) for c in largest]).astype(np.float32)
+
+    return centroids
+
+
+#: Starts that need the number of clusters (factories of an ``init``).
+FACTORIES = {"spectral": spectral, "consensus_spectral": consensus_spectral,
+             "consensus_leiden": consensus_leiden}
 
 
 def _inertia(Z: np.ndarray, labels: np.ndarray) -> float:
@@ -138,7 +238,7 @@ def starts(X: np.ndarray, y: np.ndarray, seed: int, inits: list[str],
     n_clusters = int(y.max()) + 1
     prep = prepare(STCClustering(n_clusters, **{**(params or {}), "random_state": seed}), X)
     starts = {"auto": "auto"} | {
-        name: spectral(n_clusters) if name == "spectral" else getattr(recipes, name)
+        name: FACTORIES[name](n_clusters) if name in FACTORIES else getattr(recipes, name)
         for name in inits}
     labels, centers = {}, {}
     for name, init in starts.items():

@@ -274,6 +274,48 @@ def test_spectral_view_separates_components():
     np.testing.assert_allclose(view[:5] @ view[5:].T, 0.0, atol=1e-6)
 
 
+def _two_cliques():
+    """Neighbor lists of two 5-cliques with no edge between them, and a view of the
+    samples in which they are two tight blobs."""
+    import torch
+
+    neighbors = torch.tensor([[j for j in range(5) if j != i] for i in range(5)]
+                             + [[5 + j for j in range(5) if j != i] for i in range(5)])
+    X = np.repeat([[0.0, 0.0], [10.0, 0.0]], 5, axis=0) + np.random.RandomState(0).rand(10, 2)
+    return neighbors, X.astype(np.float32)
+
+
+def test_coassociation_is_the_share_of_partitions_joining_an_edge(monkeypatch):
+    import torch
+
+    starts = _load("starts")
+    neighbors, X = _two_cliques()
+    A = starts.coassociation(X, torch.from_numpy(X), neighbors, np.random.RandomState(0), 2)
+    assert (A != A.T).nnz == 0 and A.shape == (10, 10)
+    # every base partition keeps each clique whole: every edge weighs 1
+    np.testing.assert_array_equal(A.toarray(), np.kron(np.eye(2), 1 - np.eye(5)))
+    # with k larger than the blobs hold, some runs split a clique: fewer than all agree
+    monkeypatch.setattr(starts, "CONSENSUS_VIEWS", ("codes",))
+    B = starts.coassociation(X, torch.from_numpy(X), neighbors, np.random.RandomState(0), 4)
+    assert B.data.min() < 1 and B.data.max() <= 1 and (B != B.T).nnz == 0
+
+
+def test_consensus_starts_separate_two_cliques():
+    starts = _load("starts")
+    neighbors, X = _two_cliques()
+    import torch
+
+    view = starts.consensus_spectral(2)(X, torch.from_numpy(X), neighbors,
+                                        np.random.RandomState(0))
+    np.testing.assert_allclose(view[:5] @ view[5:].T, 0.0, atol=1e-6)
+    pytest.importorskip("leidenalg")
+    centers = starts.consensus_leiden(2)(X, torch.from_numpy(X), neighbors,
+                                         np.random.RandomState(0))
+    assert centers.shape == (2, 2)
+    np.testing.assert_allclose(sorted(centers[:, 0]), [X[:5, 0].mean(), X[5:, 0].mean()],
+                               rtol=1e-6)
+
+
 def test_graph_smoke(capsys):
     pytest.importorskip("pynndescent")
     graph = _load("graph")
