@@ -206,12 +206,10 @@ def _fmt_row(kind: str, r: dict, peaks: dict) -> str:
 
 
 def run(args) -> str:
-    import torch
-
+    from skstc._device import resolve_device
     from skstc.evaluation import native_bfloat16
 
-    auto = "cuda" if torch.cuda.is_available() else "cpu"  # the estimator's device="auto"
-    device = torch.device(auto if args.device == "auto" else args.device)
+    device = resolve_device(args.device)  # as the estimator resolves its device
     on_device = [f"device={device}"] * (args.device != "auto")
     scaling = [*on_device, *args.param]
     peaks = {"float32": matmul_gflops(device=str(device))}
