@@ -47,8 +47,8 @@ def main(argv=None) -> int:
     report = "\n".join([
         *report_preamble("## Embedding throughput",
                          "python benchmarks/embed_speed.py " + shlex.join(sys.argv[1:]),
-                         f"; {torch.get_num_threads()} torch threads; the models on "
-                         f"{'cuda' if torch.cuda.is_available() else 'cpu'}"),
+                         f"; {torch.get_num_threads()} torch threads; sentence-transformers "
+                         f"models on {'cuda' if torch.cuda.is_available() else 'cpu'}"),
         "",
         "| embedding | texts | seconds | texts per second |",
         "|---|---|---|---|",

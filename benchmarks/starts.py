@@ -55,6 +55,7 @@ Smoke run (seconds)::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections import defaultdict
@@ -160,6 +161,7 @@ def consensus_leiden(n_clusters: int):
         weights = A.data[upper].tolist()
         seed = int(random_state.randint(np.iinfo(np.int32).max))
 
+        @functools.cache  # the bisection asks for some resolutions twice
         def communities(resolution):
             part = leidenalg.find_partition(
                 graph, leidenalg.RBConfigurationVertexPartition, weights=weights,
