@@ -3,7 +3,7 @@
 # that has torch, scikit-learn, sentence-transformers and pytest but reaches no package
 # index. From the repository root:
 #
-#   here:  python benchmarks/gpu_bundle.py --out .gpu    # model and data, about 60 MB
+#   here:  python benchmarks/gpu_bundle.py --out .gpu    # model and data, about 50 MB
 #   there: bash benchmarks/gpu.sh .gpu "$OUT"            # planned for under 8 minutes
 #
 # With the device tool: run(command='bash benchmarks/gpu.sh .gpu "$OUT"', carry=[".gpu"]).
