@@ -478,3 +478,4 @@ def test_gpu_script_smoke(needs_data, tmp_path):
     speed = (out / "speed.md").read_text()
     assert "| tweet:minilm (2,472 × 384, 89 clusters) |" in speed
     assert "| default, float32 |" in speed and "| scaling |" in speed
+    assert "| cpu |" in speed  # the fits on the card against its machine's cores
