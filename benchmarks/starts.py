@@ -41,6 +41,10 @@ Usage::
         --embeddings minilm minilm+tfidf --seeds 1 --out starts.jsonl
     python benchmarks/starts.py --report starts.jsonl
 
+The same tables where a pick must beat the default start's score by 2% to replace it::
+
+    python benchmarks/starts.py --report starts.jsonl --margin 0.02
+
 Each start self-trained, chosen by the trained objective::
 
     python benchmarks/starts.py --datasets clinc150 --embeddings minilm --self-train \
@@ -266,18 +270,25 @@ def starts(X: np.ndarray, y: np.ndarray, seed: int, inits: list[str],
     return {"seed": seed, "n_clusters": n_clusters, "default": "auto", "starts": rows}
 
 
-def _pick(run: dict, criterion: str) -> str:
-    """The start a rule on ``criterion`` picks (the first of equal scores)."""
+def _pick(run: dict, criterion: str, margin: float = 0.0) -> str:
+    """The start a rule on ``criterion`` picks (the first of equal scores): the best
+    scoring, or the default where the best beats the default's score by no more than
+    ``margin`` times its magnitude."""
     sign = -1 if criterion in LOWER_IS_BETTER else 1
-    return max(run["starts"], key=lambda s: sign * run["starts"][s][criterion])
+    scores = {name: start[criterion] for name, start in run["starts"].items()}
+    best = max(scores, key=lambda s: sign * scores[s])
+    default = scores[run["default"]]
+    if margin and sign * (scores[best] - default) <= margin * abs(default):
+        return run["default"]
+    return best
 
 
 def _table(rows: list[dict], score: str, criteria: tuple[str, ...], *,
-           default_column: bool = False) -> list[str]:
+           default_column: bool = False, margin: float = 0.0) -> list[str]:
     """Mean ``score`` per input: each start's, the default's (``default_column``), that of
-    the start each criterion picks, and the best (with the labels); then the mean over
-    inputs, and the family-balanced means of ``benchmarks/run.py`` (with each family left
-    out in turn)."""
+    the start each criterion picks (with ``margin``, see :func:`_pick`), and the best
+    (with the labels); then the mean over inputs, and the family-balanced means of
+    ``benchmarks/run.py`` (with each family left out in turn)."""
     from run import family_table
 
     groups = defaultdict(list)
@@ -293,7 +304,7 @@ def _table(rows: list[dict], score: str, criteria: tuple[str, ...], *,
         cells = [np.mean([r["starts"][i][score] for r in runs]) for i in inits]
         if default_column:
             cells.append(np.mean([r["starts"][r["default"]][score] for r in runs]))
-        picks = [[_pick(r, c) for r in runs] for c in criteria]
+        picks = [[_pick(r, c, margin) for r in runs] for c in criteria]
         picked = [np.mean([r["starts"][p][score] for r, p in zip(runs, ps)]) for ps in picks]
         best = np.mean([max(s[score] for s in r["starts"].values()) for r in runs])
         for name, value in zip(head, cells + picked + [best]):
@@ -311,17 +322,17 @@ def _table(rows: list[dict], score: str, criteria: tuple[str, ...], *,
         for column, values in per_set.items() for (dataset, embedding), value in values.items()])
 
 
-def report(rows: list[dict]) -> str:
+def report(rows: list[dict], margin: float = 0.0) -> str:
     """Mean start ACC per input: each start, then the start each criterion picks."""
-    return "\n".join(_table(rows, "ACC", CRITERIA, default_column=True))
+    return "\n".join(_table(rows, "ACC", CRITERIA, default_column=True, margin=margin))
 
 
-def report_trained(rows: list[dict]) -> str:
+def report_trained(rows: list[dict], margin: float = 0.0) -> str:
     """Mean ACC after self-training from each start, from the start each criterion picks
     (those of the starts and those of the trained models), and from the best."""
     return "\n".join(["ACC after self-training from each start (`auto`: the default), and "
                       "from the start each criterion picks:", "",
-                      *_table(rows, "after", CRITERIA + TRAINED_CRITERIA)])
+                      *_table(rows, "after", CRITERIA + TRAINED_CRITERIA, margin=margin)])
 
 
 def main(argv=None) -> int:
@@ -334,13 +345,17 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=None, help="JSON-lines file to append runs to")
     parser.add_argument("--report", nargs="*", default=None,
                         help="print the table of these JSON-lines files and exit")
+    parser.add_argument("--margin", type=float, default=0.0,
+                        help="with --report: a criterion's pick replaces the default start "
+                             "only where it scores better by more than this fraction of "
+                             "the default's score")
     args = parser.parse_args(argv)
     if args.report is not None:
         rows = [json.loads(line) for path in args.report
                 for line in open(path, encoding="utf-8") if line.strip()]
-        print(report(rows))
+        print(report(rows, args.margin))
         if "after" in rows[0]["starts"]["auto"]:
-            print("\n" + report_trained(rows))
+            print("\n" + report_trained(rows, args.margin))
         return 0
 
     from skstc.embeddings import default_cache_dir

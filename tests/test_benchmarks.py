@@ -219,6 +219,22 @@ def test_starts_smoke(needs_data, tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().out.strip().endswith(table.strip())
 
 
+def test_starts_pick_keeps_the_default_within_the_margin():
+    starts = _load("starts")
+    run = {"default": "auto", "starts": {
+        "auto": {"silhouette": 0.100, "loss": 1.00},
+        "codes": {"silhouette": 0.100, "loss": 1.00},
+        "diffused_input": {"silhouette": 0.104, "loss": 0.97},
+        "spectral": {"silhouette": -0.2, "loss": 2.0}}}
+    assert starts._pick(run, "silhouette") == "diffused_input"  # no margin: the best
+    assert starts._pick(run, "silhouette", 0.05) == "auto"  # 4% better: not enough
+    assert starts._pick(run, "silhouette", 0.03) == "diffused_input"
+    assert starts._pick(run, "loss", 0.02) == "diffused_input"  # 3% lower: enough
+    assert starts._pick(run, "loss", 0.05) == "auto"
+    run["starts"]["auto"]["silhouette"] = run["starts"]["codes"]["silhouette"] = -0.010
+    assert starts._pick(run, "silhouette", 0.5) == "diffused_input"  # negative default
+
+
 @pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # 300 rows
 def test_starts_self_trained_smoke(needs_data, tmp_path, capsys, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # starts.py imports run.py
