@@ -14,8 +14,9 @@ and a ``numpy.random.RandomState``. The callable returns either
 The functions below are such views; those over the kNN graph return the codes
 themselves where there is no graph (``n_neighbors=0``, or too few rows for one). They are
 the starts the benchmarks compare (``benchmarks/starts.py``); the default,
-``init="auto"``, is :func:`codes` below 50 clusters and :func:`graph_averaged_codes` from
-50 on.
+``init="auto"``, is :func:`codes` below 50 clusters and, from 50 on,
+:func:`most_modular`: whichever of :func:`graph_averaged_codes` and :func:`diffused_codes`
+gives labels of higher modularity on the kNN graph.
 
 >>> from skstc import STCClustering, inits
 >>> stc = STCClustering(20, init=inits.diffused_input)
@@ -23,7 +24,8 @@ the starts the benchmarks compare (``benchmarks/starts.py``); the default,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -31,11 +33,11 @@ import torch.nn.functional as F
 from sklearn.cluster import KMeans
 from sklearn.cluster import kmeans_plusplus as _kmeans_plusplus
 
-from .graph import graph_mean
+from .graph import graph_mean, modularity
 
 __all__ = ["GRAPH_STEPS", "UMAP_SETTINGS", "codes", "diffused_codes", "diffused_input",
-           "graph_averaged_codes", "initial_centroids", "kmeans_plusplus", "scaled_input",
-           "umap_input"]
+           "graph_averaged_codes", "initial_centroids", "kmeans_plusplus", "most_modular",
+           "scaled_input", "umap_input"]
 
 #: Steps of neighbor averaging in :func:`graph_averaged_codes`, :func:`diffused_input`
 #: and :func:`diffused_codes`.
@@ -47,7 +49,8 @@ N_INIT = 10
 #: Above this many samples, k-means on a view runs on a random subsample of this size.
 KMEANS_MAX_SAMPLES = 100_000
 
-#: Smallest ``n_clusters`` for which ``init="auto"`` starts from :func:`graph_averaged_codes`.
+#: Smallest ``n_clusters`` for which ``init="auto"`` is :func:`most_modular` (a start over
+#: the kNN graph).
 GRAPH_INIT_MIN_CLUSTERS = 50
 
 #: UMAP's settings in :func:`umap_input`: those of UMAP + k-means
@@ -70,7 +73,8 @@ def scaled_input(Z: np.ndarray, X: torch.Tensor, neighbors, random_state) -> np.
 
 def graph_averaged_codes(Z: np.ndarray, X, neighbors: torch.Tensor, random_state) -> np.ndarray:
     """The codes averaged 3 times (``GRAPH_STEPS``) over each sample's closed neighborhood
-    in the kNN graph (:func:`~skstc.graph.graph_mean`): ``init="auto"`` from 50 clusters."""
+    in the kNN graph (:func:`~skstc.graph.graph_mean`): one of the two candidates of
+    ``init="auto"`` from 50 clusters (:func:`most_modular`)."""
     if neighbors is None:  # no graph (n_neighbors=0, or too few rows): the codes
         return Z
     smoothed = torch.from_numpy(Z)
@@ -136,6 +140,37 @@ def kmeans_plusplus(n_clusters: int) -> Init:
     return seeded
 
 
+def most_modular(n_clusters: int,
+                 candidates: Sequence[Init] = (graph_averaged_codes, diffused_codes)) -> Init:
+    """The start, among ``candidates``, whose labels (each code's nearest centroid) have
+    the highest modularity on the kNN graph (:func:`~skstc.graph.modularity`; the first of
+    equal scores): ``init="auto"`` from 50 clusters.
+
+    Each candidate's view is clustered as :func:`initial_centroids` does, from a copy of
+    the random state, so that every candidate draws the same numbers; the random state
+    then goes on from the chosen one's. Without a graph: the codes (k-means on ``Z``).
+
+    >>> from skstc import STCClustering, inits
+    >>> stc = STCClustering(60, init=inits.most_modular(60))  # what init="auto" does
+    """
+    def start(Z: np.ndarray, X: torch.Tensor, neighbors, random_state) -> np.ndarray:
+        if neighbors is None:
+            return Z
+        best = None
+        for view in candidates:
+            state = copy.deepcopy(random_state)
+            centers = initial_centroids(view, Z, X, neighbors, n_clusters, state)
+            labels = torch.cdist(torch.from_numpy(Z), torch.from_numpy(centers)).argmin(1)
+            score = modularity(labels, neighbors)
+            if best is None or score > best[0]:
+                best = (score, centers, state)
+        random_state.set_state(best[2].get_state())
+        return best[1]
+
+    start.__qualname__ = f"most_modular({n_clusters})"
+    return start
+
+
 def umap_class(what: str):
     """umap-learn's ``UMAP``, or an ImportError that says ``what`` needs it and how to
     install it."""
@@ -164,11 +199,11 @@ def mean_codes(Z: np.ndarray, labels: np.ndarray, view: np.ndarray,
 
 def resolve(init, n_clusters: int):
     """``init`` as a callable or an array: ``"kmeans"`` is :func:`codes`; ``"auto"`` is
-    :func:`graph_averaged_codes` from 50 clusters (``GRAPH_INIT_MIN_CLUSTERS``; the codes
+    :func:`most_modular` from 50 clusters (``GRAPH_INIT_MIN_CLUSTERS``; the codes
     themselves where there is no graph), else :func:`codes`."""
     if isinstance(init, str):
         if init == "auto" and n_clusters >= GRAPH_INIT_MIN_CLUSTERS:
-            return graph_averaged_codes
+            return most_modular(n_clusters)
         return codes
     return init
 

@@ -69,6 +69,36 @@ def test_kmeans_graph_init_clusters_codes_averaged_over_the_graph():
     assert np.abs(np.sort(plain[:, 0]) - class_means[:, 0]).max() > 0.3
 
 
+def test_most_modular_keeps_the_start_of_higher_modularity():
+    """Two classes joined by a graph whose edges stay within a class: the view that
+    splits by class is kept, whichever order the candidates come in, and the random
+    state goes on from the kept start's k-means."""
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1], 200)
+    Z = (rng.normal(size=(400, 2)) + np.c_[6.0 * y, np.zeros(400)]).astype(np.float32)
+    neighbors = torch.from_numpy(
+        np.stack([rng.choice(np.flatnonzero(y == y[i]), 10, replace=False) for i in range(400)])
+    )
+
+    def by_class(Z, X, neighbors, random_state):
+        return Z
+
+    def across(Z, X, neighbors, random_state):  # splits along the other axis
+        return Z[:, 1:] * 100
+
+    for candidates in ((by_class, across), (across, by_class)):
+        state = np.random.RandomState(0)
+        centers = inits.most_modular(2, candidates)(Z, None, neighbors, state)
+        expected_state = np.random.RandomState(0)
+        expected = initial_centroids(by_class, Z, None, neighbors, 2, expected_state)
+        np.testing.assert_array_equal(centers, expected)
+        assert state.randint(1 << 30) == expected_state.randint(1 << 30)
+    labels = torch.cdist(torch.from_numpy(Z), torch.from_numpy(centers)).argmin(1).numpy()
+    assert adjusted_rand_score(y, labels) > 0.9
+    # without a graph: the codes, for k-means
+    assert inits.most_modular(2)(Z, None, None, np.random.RandomState(0)) is Z
+
+
 def test_kmeans_diffused_codes_view_is_the_diffusion_of_the_centred_codes():
     """The codes' view is the input's diffusion applied to the centred codes, so it does
     not change when all codes shift or scale together."""
