@@ -26,7 +26,6 @@ from sklearn.utils import check_array
 
 from ._guard import GUARD_MAX_SAMPLES, fixed_rows
 from ._stc import STCClustering
-from .inits import GRAPH_INIT_MIN_CLUSTERS, graph_averaged_codes
 from .stages import _prepare_validated
 
 __all__ = ["DEFAULT_CANDIDATES", "GUARD_MAX_SAMPLES", "RANGE_TOLERANCE", "SELECTION_MAX_SAMPLES",
@@ -238,8 +237,7 @@ def select_n_clusters(
     One STC model is pretrained (input scaling, kNN graph, autoencoder with the t-SNE
     term: the steps of ``fit`` that do not depend on the number of clusters); then, for
     each candidate k, STC's initial clustering of the latent codes (k-means, or k-means
-    on graph-averaged codes from 50 clusters on, one of the two starts ``init="auto"``
-    chooses between there) labels the training
+    on graph-averaged codes from 50 clusters on, as ``init="auto"``) labels the training
     rows, and the labels are scored by their silhouette in the scaled input (Euclidean,
     on at most ``SELECTION_MAX_SAMPLES`` = 10,000 rows drawn with a fixed seed). The
     recommended k is the largest candidate within the noise of the highest score (the
@@ -325,16 +323,6 @@ class Partitions:
     times: dict
 
 
-def _start_of(init, n_clusters: int):
-    """The start of the candidate ``n_clusters``: the estimator's, except that ``"auto"``
-    from 50 clusters takes the graph-averaged codes without the modularity's choice
-    (:func:`~skstc.inits.most_modular` clusters two views: twice the k-means per
-    candidate; the ranges of k in the benchmarks were measured with this start)."""
-    if isinstance(init, str) and init == "auto" and n_clusters >= GRAPH_INIT_MIN_CLUSTERS:
-        return graph_averaged_codes
-    return None  # the estimator's init
-
-
 def candidate_partitions(X, candidates: Iterable[int] | None = None, *,
                          estimator: STCClustering | None = None,
                          random_state=None) -> Partitions:
@@ -352,8 +340,7 @@ def candidate_partitions(X, candidates: Iterable[int] | None = None, *,
     prep = _prepare_validated(est, X)
     t1 = time.perf_counter()
     with prep.seeded():
-        labels = [torch.from_numpy(prep.labels_of(prep.start(int(k), _start_of(est.init, k))))
-                  for k in candidates]
+        labels = [torch.from_numpy(prep.labels_of(prep.start(int(k)))) for k in candidates]
     return Partitions(
         candidates=candidates, labels=labels, X=prep.Xt.cpu(), Z=prep.Z,
         neighbors=None if prep.neighbors is None else prep.neighbors.cpu(),

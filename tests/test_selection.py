@@ -51,23 +51,6 @@ def test_the_estimator_given_is_left_unfitted(mixture):
     assert not hasattr(est, "labels_") and est.n_clusters == 8
 
 
-@pytest.mark.filterwarnings("ignore:Parameters cut to the input")
-def test_candidates_from_50_clusters_start_from_the_graph_averaged_codes(mixture):
-    # init="auto" chooses between two graph starts there; the selection takes one
-    from skstc import inits
-    from skstc.selection import candidate_partitions
-
-    X, _ = mixture
-    auto = candidate_partitions(X, [6, 60], estimator=_small(), random_state=0)
-    graph = candidate_partitions(X, [6, 60], random_state=0, estimator=STCClustering(
-        **small_params(random_state=None, init=inits.graph_averaged_codes)))
-    plain = candidate_partitions(X, [6, 60], random_state=0, estimator=STCClustering(
-        **small_params(random_state=None, init="kmeans")))
-    np.testing.assert_array_equal(auto.labels[1], graph.labels[1])
-    np.testing.assert_array_equal(auto.labels[0], plain.labels[0])
-    assert not np.array_equal(auto.labels[1], plain.labels[1])
-
-
 @pytest.mark.filterwarnings("ignore:Parameters cut to the input")  # 200 rows, 20 clusters
 def test_default_candidates_stop_at_a_tenth_of_the_samples(mixture):
     X, _ = mixture
