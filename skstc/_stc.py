@@ -153,9 +153,8 @@ class STCClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMi
     init : {"auto", "kmeans"}, callable or array-like of shape (n_clusters, n_components), \
 default="auto"
         The start: ``"kmeans"`` runs k-means on the latent codes (the paper); ``"auto"``
-        does so below 50 clusters and from 50 on keeps, of the codes averaged and
-        diffused over the kNN graph, the start of higher modularity on the graph
-        (:func:`skstc.inits.most_modular`); a callable ``init(Z, X, neighbors,
+        does so below 50 clusters and on codes averaged over the kNN graph from 50 on
+        (:func:`skstc.inits.graph_averaged_codes`); a callable ``init(Z, X, neighbors,
         random_state)`` returns a view of the samples for k-means or the centroids
         (recipes in :mod:`skstc.inits`); an array gives the centroids.
     n_components : int, default=20

@@ -14,9 +14,9 @@ and a ``numpy.random.RandomState``. The callable returns either
 The functions below are such views; those over the kNN graph return the codes
 themselves where there is no graph (``n_neighbors=0``, or too few rows for one). They are
 the starts the benchmarks compare (``benchmarks/starts.py``); the default,
-``init="auto"``, is :func:`codes` below 50 clusters and, from 50 on,
-:func:`most_modular`: whichever of :func:`graph_averaged_codes` and :func:`diffused_codes`
-gives labels of higher modularity on the kNN graph.
+``init="auto"``, is :func:`codes` below 50 clusters and :func:`graph_averaged_codes` from
+50 on. :func:`most_modular` chooses among starts by the modularity of their labels on the
+kNN graph.
 
 >>> from skstc import STCClustering, inits
 >>> stc = STCClustering(20, init=inits.diffused_input)
@@ -49,8 +49,7 @@ N_INIT = 10
 #: Above this many samples, k-means on a view runs on a random subsample of this size.
 KMEANS_MAX_SAMPLES = 100_000
 
-#: Smallest ``n_clusters`` for which ``init="auto"`` is :func:`most_modular` (a start over
-#: the kNN graph).
+#: Smallest ``n_clusters`` for which ``init="auto"`` starts from :func:`graph_averaged_codes`.
 GRAPH_INIT_MIN_CLUSTERS = 50
 
 #: UMAP's settings in :func:`umap_input`: those of UMAP + k-means
@@ -73,8 +72,7 @@ def scaled_input(Z: np.ndarray, X: torch.Tensor, neighbors, random_state) -> np.
 
 def graph_averaged_codes(Z: np.ndarray, X, neighbors: torch.Tensor, random_state) -> np.ndarray:
     """The codes averaged 3 times (``GRAPH_STEPS``) over each sample's closed neighborhood
-    in the kNN graph (:func:`~skstc.graph.graph_mean`): one of the two candidates of
-    ``init="auto"`` from 50 clusters (:func:`most_modular`)."""
+    in the kNN graph (:func:`~skstc.graph.graph_mean`): ``init="auto"`` from 50 clusters."""
     if neighbors is None:  # no graph (n_neighbors=0, or too few rows): the codes
         return Z
     smoothed = torch.from_numpy(Z)
@@ -144,14 +142,16 @@ def most_modular(n_clusters: int,
                  candidates: Sequence[Init] = (graph_averaged_codes, diffused_codes)) -> Init:
     """The start, among ``candidates``, whose labels (each code's nearest centroid) have
     the highest modularity on the kNN graph (:func:`~skstc.graph.modularity`; the first of
-    equal scores): ``init="auto"`` from 50 clusters.
+    equal scores).
 
     Each candidate's view is clustered as :func:`initial_centroids` does, from a copy of
     the random state, so that every candidate draws the same numbers; the random state
     then goes on from the chosen one's. Without a graph: the codes (k-means on ``Z``).
+    With the default candidates it gains on news and tweets and loses on intents
+    (``benchmarks/RESULTS.md``, "The most modular start"), so it is not the default.
 
     >>> from skstc import STCClustering, inits
-    >>> stc = STCClustering(60, init=inits.most_modular(60))  # what init="auto" does
+    >>> stc = STCClustering(60, init=inits.most_modular(60))
     """
     def start(Z: np.ndarray, X: torch.Tensor, neighbors, random_state) -> np.ndarray:
         if neighbors is None:
@@ -199,11 +199,11 @@ def mean_codes(Z: np.ndarray, labels: np.ndarray, view: np.ndarray,
 
 def resolve(init, n_clusters: int):
     """``init`` as a callable or an array: ``"kmeans"`` is :func:`codes`; ``"auto"`` is
-    :func:`most_modular` from 50 clusters (``GRAPH_INIT_MIN_CLUSTERS``; the codes
+    :func:`graph_averaged_codes` from 50 clusters (``GRAPH_INIT_MIN_CLUSTERS``; the codes
     themselves where there is no graph), else :func:`codes`."""
     if isinstance(init, str):
         if init == "auto" and n_clusters >= GRAPH_INIT_MIN_CLUSTERS:
-            return most_modular(n_clusters)
+            return graph_averaged_codes
         return codes
     return init
 

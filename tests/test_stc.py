@@ -135,22 +135,34 @@ def test_kmeans_umap_without_umap_learn_fails_before_training(blobs, monkeypatch
 
 @pytest.mark.parametrize(
     ("n_clusters", "n_neighbors", "expected"),
-    [(60, 3, "most_modular"), (60, 0, "kmeans"), (49, 3, "kmeans")],
+    [(60, 3, inits.graph_averaged_codes), (60, 0, "kmeans"), (49, 3, "kmeans")],
 )
 def test_init_auto(n_clusters, n_neighbors, expected):
-    # "auto" chooses a start over the graph from 50 clusters on, when there is a graph
+    # "auto" averages the codes over the graph from 50 clusters on, when there is a graph
     X, _ = make_blobs(n_samples=300, centers=n_clusters, n_features=12, random_state=0)
     X = X.astype(np.float32)
     params = small_params(n_neighbors=n_neighbors, max_iter=0, pretrain_epochs=2)
     auto = STCClustering(n_clusters, **params).fit(X)
     assert auto.get_params()["init"] == "auto"
-    init = inits.most_modular(n_clusters) if expected == "most_modular" else expected
-    named = STCClustering(n_clusters, **{**params, "init": init}).fit(X)
+    named = STCClustering(n_clusters, **{**params, "init": expected}).fit(X)
     np.testing.assert_array_equal(auto.cluster_centers_, named.cluster_centers_)
     if n_neighbors:
-        other = "kmeans" if expected == "most_modular" else inits.graph_averaged_codes
+        other = "kmeans" if expected is inits.graph_averaged_codes else inits.graph_averaged_codes
         unlike = STCClustering(n_clusters, **{**params, "init": other}).fit(X)
         assert not np.array_equal(auto.cluster_centers_, unlike.cluster_centers_)
+
+
+def test_most_modular_start_is_one_of_its_candidates():
+    X, _ = make_blobs(n_samples=300, centers=60, n_features=12, random_state=0)
+    X = X.astype(np.float32)
+    params = small_params(n_neighbors=3, max_iter=0, pretrain_epochs=2)
+    fits = {name: STCClustering(60, **{**params, "init": init}).fit(X).cluster_centers_
+            for name, init in [("modular", inits.most_modular(60)),
+                               ("again", inits.most_modular(60)),
+                               ("averaged", inits.graph_averaged_codes),
+                               ("diffused", inits.diffused_codes)]}
+    np.testing.assert_array_equal(fits["modular"], fits["again"])
+    assert sum(np.array_equal(fits["modular"], fits[k]) for k in ("averaged", "diffused")) == 1
 
 
 @pytest.mark.parametrize(
