@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from sklearn.cluster import KMeans
 from sklearn.cluster import kmeans_plusplus as _kmeans_plusplus
 
+from ._training import log_q_of_codes
 from .graph import graph_mean, modularity
 
 __all__ = ["GRAPH_STEPS", "UMAP_SETTINGS", "codes", "diffused_codes", "diffused_input",
@@ -160,7 +161,8 @@ def most_modular(n_clusters: int,
         for view in candidates:
             state = copy.deepcopy(random_state)
             centers = initial_centroids(view, Z, X, neighbors, n_clusters, state)
-            labels = torch.cdist(torch.from_numpy(Z), torch.from_numpy(centers)).argmin(1)
+            # each code's nearest centroid, as the fit labels a start (in row chunks)
+            labels = log_q_of_codes(torch.from_numpy(Z), torch.from_numpy(centers), 1.0).argmax(1)
             score = modularity(labels, neighbors)
             if best is None or score > best[0]:
                 best = (score, centers, state)
